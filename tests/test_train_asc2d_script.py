@@ -1,0 +1,92 @@
+"""train_asc2d.py end to end on a tiny budget, and the exported SavedModel in a fresh process."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+REQUIRED = {"method", "dataset", "seed", "n_samples", "n_clusters", "metrics", "label_free",
+            "wall_time_s", "config", "versions", "git_sha", "data_sha256", "export_path"}
+
+
+def _run(args, cwd, timeout=600):
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.run([sys.executable, str(REPO / "train_asc2d.py"), *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.slow
+def test_quick_run_writes_results_labels_and_a_reloadable_export(tmp_path):
+    args = ["--quick", "--subset", "1000", "--output-dir", str(tmp_path / "out"),
+            "--export-dir", str(tmp_path / "models"),
+            "--pretrain-cache-dir", str(tmp_path / "cache"), "--verbose", "0"]
+    proc = _run(args, tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "ACC" in proc.stdout and "exported SavedModel" in proc.stdout
+
+    res = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert set(res) >= REQUIRED
+    assert res["method"] == "asc2d" and res["dataset"] == "usps" and res["n_samples"] == 1000
+    assert set(res["metrics"]) >= {"acc", "nmi", "ari"}
+    assert 0.0 <= res["metrics"]["acc"] <= 1.0
+    assert set(res["wall_time_s"]) >= {"pretrain", "cluster", "total"}
+    assert res["config"]["asc2d.lambda1"] == 0.5 and res["config"]["asc2d.lambda2"] == 1e-4
+    assert sum(res["label_free"]["cluster_sizes"]) == 1000
+    assert res["convergence"]["n_iter"] == 30
+    assert res["versions"]["tensorflow"].startswith("2.21")
+    export = Path(res["export_path"])
+    assert export == tmp_path / "models" / "asc2d_usps" / "1"
+    assert (export / "saved_model.pb").is_file()
+
+    # The exported model, loaded with plain TensorFlow in a fresh process, gives the same labels.
+    from tfdeepclust.data import load_dataset
+
+    data = load_dataset("usps").subset(1000, seed=0)
+    np.save(tmp_path / "x.npy", data.x)
+    code = (
+        "import sys, numpy as np, tensorflow as tf\n"
+        "m = tf.saved_model.load(sys.argv[1])\n"
+        "out = m.signatures['serving_default'](x=tf.constant(np.load(sys.argv[2])))\n"
+        "np.save(sys.argv[3], out['cluster_labels'].numpy())\n"
+        "np.save(sys.argv[4], out['probabilities'].numpy())\n"
+        "print(sorted(m.signatures.keys()))\n"
+    )
+    fresh = subprocess.run([sys.executable, "-c", code, str(export), str(tmp_path / "x.npy"),
+                            str(tmp_path / "labels.npy"), str(tmp_path / "proba.npy")],
+                           capture_output=True, text=True, timeout=300)
+    assert fresh.returncode == 0, fresh.stderr[-3000:]
+    assert "embed" in fresh.stdout and "serving_default" in fresh.stdout
+    served = np.load(tmp_path / "labels.npy")
+    rows = (tmp_path / "out" / "labels.csv").read_text().splitlines()
+    assert rows[0] == "sample_index,cluster,label"
+    trained = np.array([int(r.split(",")[1]) for r in rows[1:]])
+    np.testing.assert_array_equal(served, trained)
+    proba = np.load(tmp_path / "proba.npy")
+    np.testing.assert_allclose(proba.sum(1), 1.0, atol=1e-5)
+
+    # Running again never overwrites: a second results file and export version appear.
+    proc = _run(args, tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (tmp_path / "out" / "results_1.json").is_file()
+    assert (tmp_path / "models" / "asc2d_usps" / "2" / "saved_model.pb").is_file()
+    assert "loaded cached auto-encoder weights" in proc.stdout
+
+
+def test_help_is_fast_and_lists_hyperparameters(tmp_path):
+    proc = _run(["--help"], tmp_path, timeout=60)
+    assert proc.returncode == 0
+    for flag in ("--lambda1", "--lambda2", "--lambda3", "--use-discriminator", "--dataset",
+                 "--maxiter", "--update-interval", "--tol", "--quick", "--tensorboard"):
+        assert flag in proc.stdout
+
+
+def test_unknown_dataset_is_a_clear_error(tmp_path):
+    proc = _run(["--dataset", "mnits", "--output-dir", str(tmp_path)], tmp_path, timeout=120)
+    assert proc.returncode == 2
+    assert "Unknown data set 'mnits'" in proc.stdout and "usps" in proc.stdout
+    assert not (tmp_path / "results.json").exists()

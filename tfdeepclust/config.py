@@ -1,0 +1,58 @@
+"""Typed run configuration: the options every training script shares, and budget presets."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+
+@dataclass
+class CommonConfig:
+    """Options shared by train_asc2d.py, train_adec.py and train_dfvc.py.
+
+    ``None`` budget fields are filled from the method's budget preset (``budget``).
+    """
+
+    dataset: str = "usps"
+    data_dir: str | None = None
+    tfds_dir: str | None = None
+    n_clusters: int | None = None
+    image_size: tuple[int, int] | None = None
+    label_column: str | None = None
+    row_norm: str = "none"
+    subset: int | None = None
+    seed: int = 0
+    batch_size: int = 256
+    budget: str = "default"
+    pretrain_epochs: int | None = None
+    maxiter: int | None = None
+    update_interval: int | None = None
+    tol: float = 1e-3
+    kmeans_n_init: int = 20
+    output_dir: str | None = None
+    export_dir: str = "saved_models"
+    export: bool = True
+    pretrained: str | None = None
+    pretrain_cache_dir: str = "runs/pretrained"
+    overwrite: bool = False
+    tensorboard: bool = False
+    deterministic: bool = False
+    verbose: int = 2
+    extra: dict = field(default_factory=dict)
+
+
+def default_update_interval(dataset: str, n_samples: int) -> int:
+    """DEC-keras' T: 140 for MNIST-full and Fashion-MNIST, 30 for USPS / MNIST-test / Reuters.
+
+    For other data the same split by size: 140 from 20,000 samples on, else 30.
+    """
+    if dataset in ("mnist", "fashion_mnist"):
+        return 140
+    if dataset in ("usps", "mnist_test", "mice_protein"):
+        return 30
+    return 140 if n_samples >= 20000 else 30
+
+
+def config_dict(cfg) -> dict:
+    """A dataclass as a JSON-able dict."""
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(cfg).items()}

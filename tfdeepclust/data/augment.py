@@ -1,0 +1,61 @@
+"""Augmentation presets built from Keras 3 preprocessing layers (no TFA, no KerasCV).
+
+Every preset is a ``keras.Sequential`` of random layers seeded from one integer, usable inside a
+``tf.data`` map (after batching) and inside a ``train_step``.
+"""
+
+from __future__ import annotations
+
+import keras
+
+PRESETS = ("none", "dec", "dfvc_grey", "dfvc_colour")
+
+
+def build_augmenter(preset: str, seed: int, channels: int = 1) -> keras.Sequential | None:
+    """Returns the augmentation pipeline of a preset, or None for ``"none"``.
+
+    Presets:
+        ``dec``: METHODS.md §1.8 (ADEC, DEC-DA): rotation ±10°, shift ±10 %, ``nearest`` fill.
+        ``dfvc_grey``: METHODS.md §4.7 grey images: rotation ±15°, shift 10 %, zoom 10 %,
+            contrast and brightness 0.4.
+        ``dfvc_colour``: METHODS.md §4.7 colour images: crop-rescale zoom, horizontal flip,
+            colour jitter (0.4, 0.4, 0.4, hue 0.125).
+
+    Args:
+        preset: One of :data:`PRESETS`.
+        seed: Seeds every random layer (layer ``i`` gets ``seed + i``).
+        channels: Image channels (colour jitter needs 3).
+    """
+    if preset == "none":
+        return None
+    L = keras.layers
+    # (layer class, kwargs) pairs; layer i is seeded with seed + i.
+    if preset == "dec":
+        specs = [
+            # factor is a fraction of a full turn: 10 degrees = 10/360.
+            (L.RandomRotation, dict(factor=10 / 360, fill_mode="nearest")),
+            (L.RandomTranslation, dict(height_factor=0.1, width_factor=0.1, fill_mode="nearest")),
+        ]
+    elif preset == "dfvc_grey":
+        specs = [
+            (L.RandomRotation, dict(factor=15 / 360, fill_mode="constant")),
+            (L.RandomTranslation, dict(height_factor=0.1, width_factor=0.1, fill_mode="constant")),
+            (L.RandomZoom, dict(height_factor=0.1, fill_mode="constant")),
+            (L.RandomContrast, dict(factor=0.4, value_range=(0, 1))),
+            (L.RandomBrightness, dict(factor=0.4, value_range=(0, 1))),
+        ]
+    elif preset == "dfvc_colour":
+        if channels != 3:
+            raise ValueError("the dfvc_colour preset needs 3-channel images; use dfvc_grey")
+        specs = [
+            # Zooming in by up to 40 % = a random 60-100 % crop rescaled to full size.
+            (L.RandomZoom, dict(height_factor=(-0.4, 0.0), fill_mode="reflect")),
+            (L.RandomFlip, dict(mode="horizontal")),
+            (L.RandomColorJitter, dict(value_range=(0, 1), brightness_factor=0.4,
+                                       contrast_factor=0.4, saturation_factor=(0.3, 0.7),
+                                       hue_factor=0.125)),
+        ]
+    else:
+        raise ValueError(f"Unknown augmentation preset {preset!r}; choose one of {PRESETS}.")
+    layers = [cls(**kwargs, seed=seed + i) for i, (cls, kwargs) in enumerate(specs)]
+    return keras.Sequential(layers, name=f"augment_{preset}")

@@ -1,0 +1,1 @@
+"""Losses as pure functions of tensors, one per equation, each tested against a hand value."""

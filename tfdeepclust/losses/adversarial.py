@@ -1,0 +1,33 @@
+"""GAN losses on logits: discriminator BCE and the generator's two forms."""
+
+from __future__ import annotations
+
+from keras import ops
+
+from tfdeepclust.losses.reduction import global_batch_mean
+
+
+def discriminator_loss(real_logits, fake_logits):
+    """E[-log D(real)] + E[-log(1 - D(fake))] (maximising Eq. 8 / ADEC Eq. 12 for D).
+
+    With logits l: -log σ(l) = softplus(-l), -log(1 - σ(l)) = softplus(l).
+    """
+    return global_batch_mean(ops.softplus(-ops.reshape(real_logits, [-1]))) + global_batch_mean(
+        ops.softplus(ops.reshape(fake_logits, [-1]))
+    )
+
+
+def generator_loss(fake_logits, form: str = "nonsaturating"):
+    """The generator's adversarial term.
+
+    Args:
+        fake_logits: Discriminator logits of generated samples.
+        form: ``"nonsaturating"``: E[-log D(fake)] (METHODS.md [CHOICE]); ``"minimax"``:
+            E[log(1 - D(fake))], the literal min-max form of ASC2D Eq. 8.
+    """
+    l = ops.reshape(fake_logits, [-1])  # noqa: E741
+    if form == "nonsaturating":
+        return global_batch_mean(ops.softplus(-l))
+    if form == "minimax":
+        return global_batch_mean(-ops.softplus(l))
+    raise ValueError(f"gen_loss must be 'nonsaturating' or 'minimax', got {form!r}")

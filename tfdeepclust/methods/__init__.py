@@ -1,0 +1,1 @@
+"""The three methods, each a ``keras.Model`` subclass owning only its algorithm."""

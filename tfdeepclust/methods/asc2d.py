@@ -1,0 +1,192 @@
+"""ASC2D: adversarial self-supervised clustering with cluster-specificity distribution.
+
+Xia, Zhang, Gao, Gao. Neurocomputing 449 (2021) 38-47. Spec: METHODS.md §2.
+
+Objective (Eq. 1): min_{enc, dec, mu} max_psi  L_AE + λ1 L_D + L_C + λ2 L_S + λ3 L_CSD, with
+D1 = Student-t soft assignment Q (Eq. 3), D2 = DEC target P on the full data (Eq. 4).
+One ``train_step`` = ``d_steps`` (3) discriminator updates, then 1 update of encoder + decoder +
+centroids (paper §3.3), each optimizer touching only its own explicit variable list.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from tfdeepclust.losses.adversarial import discriminator_loss, generator_loss
+from tfdeepclust.losses.asc2d import (
+    cluster_specificity_loss,
+    distribution_consistency_loss,
+    reconstruction_loss,
+    self_supervision_loss,
+)
+from tfdeepclust.losses.dec import target_distribution_tensor
+from tfdeepclust.methods.base import DeepClusteringModel
+from tfdeepclust.nn.clustering import ClusteringLayer
+from tfdeepclust.nn.conv_autoencoder import build_conv_autoencoder
+from tfdeepclust.nn.discriminators import build_mlp_discriminator
+
+LOSS_NAMES = ("loss", "l_ae", "l_c", "l_s", "l_csd", "l_adv", "d_loss", "d_real_acc")
+
+
+@keras.saving.register_keras_serializable(package="tfdeepclust")
+class ASC2D(DeepClusteringModel):
+    """The ASC2D model.
+
+    Args:
+        input_shape: ``(H, W, C)`` of one image (any size; see ``build_conv_autoencoder``).
+        n_clusters: K; also the embedding width (Z is an "approximately continuous label").
+        lambda1: Weight of the adversarial term (paper: 0.5).
+        lambda2: Weight of L_S = ||Z - D2||² (paper: 1e-4).
+        lambda3: Weight of L_CSD = ||Z||²_{1,2} (paper: 1e-5); 0 = the "without ℓ1,2" ablation.
+        use_discriminator: False = the "without D" ablation (Eq. 9).
+        d_steps: Discriminator updates per iteration (paper: 3).
+        gen_loss: ``"nonsaturating"`` [CHOICE] or ``"minimax"`` (literal Eq. 8).
+        filters: CAE channels (paper: 32/64/128).
+        disc_hidden: Discriminator hidden widths (paper: 2000-2000).
+        embedding_activation: None (linear, DCEC) [CHOICE] or ``"relu"`` (paper's text).
+        alpha: Student-t degrees of freedom.
+
+    Example:
+        >>> model = ASC2D((16, 16, 1), n_clusters=10)
+        >>> model.compile(ae_optimizer=keras.optimizers.Adam(3e-3),
+        ...               d_optimizer=keras.optimizers.Adam(1e-3))
+        >>> # pretrain, init_centroids(x, seed), attach_targets(len(x)), fit(ds, callbacks=[...])
+        >>> labels = model.predict(x_new)
+    """
+
+    method_name = "asc2d"
+
+    def __init__(
+        self,
+        input_shape,
+        n_clusters: int,
+        lambda1: float = 0.5,
+        lambda2: float = 1e-4,
+        lambda3: float = 1e-5,
+        use_discriminator: bool = True,
+        d_steps: int = 3,
+        gen_loss: str = "nonsaturating",
+        filters=(32, 64, 128),
+        disc_hidden=(2000, 2000),
+        embedding_activation: str | None = None,
+        alpha: float = 1.0,
+        **kwargs,
+    ):
+        super().__init__(input_shape, n_clusters, **kwargs)
+        if len(self.sample_shape) != 3:
+            raise ValueError(
+                f"ASC2D needs images (H, W, C); got input shape {self.sample_shape}. Use ADEC "
+                "for tabular data."
+            )
+        self.lambda1, self.lambda2, self.lambda3 = float(lambda1), float(lambda2), float(lambda3)
+        self.use_discriminator = bool(use_discriminator)
+        self.d_steps = int(d_steps)
+        self.gen_loss = gen_loss
+        self.filters = tuple(int(f) for f in filters)
+        self.disc_hidden = tuple(int(h) for h in disc_hidden)
+        self.embedding_activation = embedding_activation
+        self.alpha = float(alpha)
+
+        # === Layers ===
+        self.encoder, self.decoder = build_conv_autoencoder(
+            self.sample_shape, self.n_clusters, self.filters, embedding_activation, name="asc2d"
+        )
+        self.clustering = ClusteringLayer(self.n_clusters, alpha=self.alpha, name="clustering")
+        self.clustering.build((None, self.n_clusters))
+        self.discriminator = build_mlp_discriminator(
+            self.n_clusters, self.disc_hidden, name="discriminator"
+        )
+        # Soft cluster fractions of the training set (Σ_i q_ij / N) at the end of training: D2 of
+        # a new sample is computed with them, so prediction needs no training data.
+        self.cluster_fractions = self.add_weight(
+            name="cluster_fractions", shape=(self.n_clusters,),
+            initializer=keras.initializers.Constant(1.0 / self.n_clusters), trainable=False,
+        )
+        self.trackers = {n: keras.metrics.Mean(name=n) for n in LOSS_NAMES}
+        self.build_on_dummy()
+
+    # === Optimisers ===
+    def compile(self, ae_optimizer=None, d_optimizer=None, **kwargs):
+        """Sets the two optimizers (Table 2: Adam 3e-3 for the AE group, 1e-3 for D).
+
+        The AE optimizer is Keras' main ``optimizer`` (so LR callbacks act on it).
+        """
+        ae_optimizer = ae_optimizer or keras.optimizers.Adam(3e-3, epsilon=1e-8)
+        super().compile(optimizer=ae_optimizer, **kwargs)
+        self.ae_optimizer = ae_optimizer
+        self.d_optimizer = d_optimizer or keras.optimizers.Adam(1e-3, epsilon=1e-8)
+
+    @property
+    def ae_variables(self):
+        """Encoder + decoder + centroids: the variables of the main update."""
+        return (self.encoder.trainable_weights + self.decoder.trainable_weights
+                + self.clustering.trainable_weights)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    # === Inference: labels are argmax of D2 (Algorithm 1, l.16) ===
+    def assignment_probabilities(self, q):
+        return target_distribution_tensor(q, self.cluster_fractions)
+
+    def set_cluster_fractions(self, q_full) -> None:
+        """Stores Σ_i q_ij / N of the full training set (called after training)."""
+        q_full = ops.convert_to_numpy(q_full)
+        self.cluster_fractions.assign(q_full.mean(axis=0))
+
+    # === Training ===
+    def _discriminator_updates(self, d2, d1):
+        """``d_steps`` updates of D on real = D2 rows, fake = stop-gradient D1 rows."""
+        rows = ops.concatenate([d2, d1], axis=0)  # one forward pass for real and fake rows
+        b = ops.shape(d2)[0]
+        d_loss, real_acc = 0.0, 0.0
+        for _ in range(self.d_steps):
+            with tf.GradientTape() as tape:
+                logits = self.discriminator(rows, training=True)
+                d_loss = discriminator_loss(logits[:b], logits[b:])
+            weights = self.discriminator.trainable_weights
+            self.d_optimizer.apply(tape.gradient(d_loss, weights), weights)
+            real_acc = ops.mean(ops.cast(logits[:b] > 0, "float32"))
+        return d_loss, real_acc
+
+    def train_step(self, data):
+        x, sample_id, _ = keras.utils.unpack_x_y_sample_weight(data)
+        d2 = tf.gather(self.target_store.p, sample_id)
+        with tf.GradientTape() as tape:
+            z = self.encoder(x, training=True)
+            x_rec = self.decoder(z, training=True)
+            d1 = self.clustering(z)
+            if self.use_discriminator:
+                # D sees D1 of the current encoder (frozen during these updates), so one encoder
+                # pass serves both the D updates and the AE update.
+                with tape.stop_recording():
+                    d_loss, d_acc = self._discriminator_updates(d2, ops.stop_gradient(d1))
+                l_adv = generator_loss(self.discriminator(d1, training=False), self.gen_loss)
+            else:
+                d_loss = d_acc = l_adv = ops.zeros(())
+            l_ae = reconstruction_loss(x, x_rec)
+            l_c = distribution_consistency_loss(d1, d2)
+            l_s = self_supervision_loss(z, d2)
+            l_csd = cluster_specificity_loss(z)
+            total = (l_ae + self.lambda1 * l_adv + l_c + self.lambda2 * l_s
+                     + self.lambda3 * l_csd)
+        variables = self.ae_variables
+        self.ae_optimizer.apply(tape.gradient(total, variables), variables)
+        values = dict(loss=total, l_ae=l_ae, l_c=l_c, l_s=l_s, l_csd=l_csd, l_adv=l_adv,
+                      d_loss=d_loss, d_real_acc=d_acc)
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: t.result() for name, t in self.trackers.items()}
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "lambda1": self.lambda1, "lambda2": self.lambda2, "lambda3": self.lambda3,
+            "use_discriminator": self.use_discriminator, "d_steps": self.d_steps,
+            "gen_loss": self.gen_loss, "filters": list(self.filters),
+            "disc_hidden": list(self.disc_hidden),
+            "embedding_activation": self.embedding_activation, "alpha": self.alpha,
+        }

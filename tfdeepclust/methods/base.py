@@ -1,0 +1,106 @@
+"""The contract shared by every clustering model: inference API, k-means init, targets.
+
+Subclasses build ``self.encoder`` (inputs -> embedding) and ``self.clustering`` (a
+:class:`~tfdeepclust.nn.clustering.ClusteringLayer` or a softmax head) and override
+``train_step``. Inference follows scikit-learn naming on top of Keras' batched machinery:
+``predict`` -> hard labels, ``predict_proba`` -> cluster probabilities, ``embed`` -> embedding.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+from tfdeepclust.training.target_refresh import TargetStore
+
+
+class DeepClusteringModel(keras.Model):
+    """Base class of ASC2D, ADEC and DFVC models.
+
+    Args:
+        input_shape: Shape of one sample, ``(H, W, C)`` or ``(D,)``.
+        n_clusters: Number of clusters K.
+    """
+
+    method_name = "base"
+
+    def __init__(self, input_shape, n_clusters: int, **kwargs):
+        super().__init__(**kwargs)
+        self.sample_shape = tuple(int(v) for v in input_shape)
+        self.n_clusters = int(n_clusters)
+
+    def build_on_dummy(self) -> None:
+        """Builds every variable by calling the model on one zero sample (needed before export,
+        weight loading and KerasTuner reloads of subclassed models)."""
+        self(np.zeros((1, *self.sample_shape), dtype="float32"))
+
+    # === Targets (not part of the exported model: they depend on the training set) ===
+    def attach_targets(self, n_samples: int) -> TargetStore:
+        """Creates the ``[N, K]`` target store the train step gathers from."""
+        store = TargetStore(n_samples, self.n_clusters)
+        # object.__setattr__ bypasses Keras/TF tracking: the store is training state that belongs
+        # in checkpoints, not in exported or .keras-saved models.
+        object.__setattr__(self, "_target_store", store)
+        if getattr(self, "train_function", None) is not None:
+            self.make_train_function(force=True)
+        return store
+
+    @property
+    def target_store(self) -> TargetStore:
+        store = self.__dict__.get("_target_store")
+        if store is None:
+            raise RuntimeError("Call attach_targets(n_samples) before training.")
+        return store
+
+    # === Inference ===
+    def assignment_probabilities(self, q):
+        """Maps soft assignments Q to the probabilities labels are read from (default: Q)."""
+        return q
+
+    def call(self, x, training=False):
+        z = self.encoder(x, training=training)
+        return self.assignment_probabilities(self.clustering(z))
+
+    def predict_step(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        z = self.encoder(x, training=False)
+        q = self.clustering(z)
+        proba = self.assignment_probabilities(q)
+        return {
+            "labels": ops.cast(ops.argmax(proba, axis=-1), "int32"),
+            "probabilities": proba,
+            "embedding": z,
+            "q": q,
+        }
+
+    def infer(self, x, batch_size: int = 1024) -> dict[str, np.ndarray]:
+        """One batched pass returning labels, probabilities, embedding and Q for ``x``."""
+        return super().predict(x, batch_size=batch_size, verbose=0)
+
+    def predict(self, x, batch_size: int = 1024, verbose=0, **kwargs):  # noqa: D417
+        """Hard cluster labels ``[N]`` (scikit-learn convention; Keras' raw output is ``infer``)."""
+        return self.infer(x, batch_size)["labels"]
+
+    def predict_proba(self, x, batch_size: int = 1024) -> np.ndarray:
+        """Cluster probabilities ``[N, K]`` that :meth:`predict` takes the argmax of."""
+        return self.infer(x, batch_size)["probabilities"]
+
+    def embed(self, x, batch_size: int = 1024) -> np.ndarray:
+        """The latent representation ``[N, d]``."""
+        return self.infer(x, batch_size)["embedding"]
+
+    def soft_assign(self, x, batch_size: int = 1024) -> np.ndarray:
+        """Student-t soft assignments Q ``[N, K]`` (D1 in ASC2D)."""
+        return self.infer(x, batch_size)["q"]
+
+    def init_centroids(self, x: np.ndarray, seed: int, n_init: int = 20) -> np.ndarray:
+        """k-means (``n_init`` restarts) on the embedding of all of ``x``; returns its labels."""
+        from tfdeepclust.training.kmeans import kmeans_init
+
+        centres, labels = kmeans_init(self.embed(x), self.n_clusters, seed, n_init)
+        self.clustering.set_centroids(centres)
+        return labels
+
+    def get_config(self):
+        return {"input_shape": self.sample_shape, "n_clusters": self.n_clusters}

@@ -1,0 +1,1 @@
+"""Recipes: each method's phases (pretrain, initialise, cluster, finalise) for the runner."""

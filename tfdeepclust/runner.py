@@ -1,0 +1,236 @@
+"""The path of one run, shared by every training script.
+
+load data -> build model -> pretrain (cached) -> initialise -> cluster -> evaluate -> export
+-> results JSON. Methods plug in through a *recipe* (``tfdeepclust.recipes``) that knows only its
+own phases; everything else (options, seeding, metrics, export, results) lives here once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Protocol
+
+from tfdeepclust.config import CommonConfig, config_dict, default_update_interval
+
+
+class Recipe(Protocol):
+    """What a method provides to :func:`run`."""
+
+    name: str
+    description: str
+    config_cls: type
+    budgets: dict[str, dict[str, int]]  # preset -> pretrain_epochs / maxiter / update_interval
+
+    def build(self, cfg, common: CommonConfig, data): ...
+
+    def pretrain(self, model, cfg, common: CommonConfig, data, cache_path, callbacks) -> dict: ...
+
+    def initialise(self, model, cfg, common: CommonConfig, data) -> dict: ...
+
+    def cluster(self, model, cfg, common: CommonConfig, data, callbacks) -> dict: ...
+
+    def finalize(self, model, cfg, common: CommonConfig, data) -> dict: ...
+
+
+def resolve_budget(recipe: Recipe, common: CommonConfig, n_samples: int) -> CommonConfig:
+    """Fills unset budget fields from the recipe's preset (explicit flags always win)."""
+    if common.budget not in recipe.budgets:
+        raise ValueError(f"budget must be one of {sorted(recipe.budgets)}, got {common.budget!r}")
+    preset = recipe.budgets[common.budget]
+    updates = {k: v for k, v in preset.items() if getattr(common, k) is None}
+    common = dataclasses.replace(common, **updates)
+    if common.update_interval is None:
+        common = dataclasses.replace(
+            common, update_interval=default_update_interval(common.dataset, n_samples)
+        )
+    return common
+
+
+def _results_path(out_dir: Path, overwrite: bool) -> Path:
+    """``results.json``, or the next free ``results_<n>.json`` (results are never overwritten
+    unless asked)."""
+    path = out_dir / "results.json"
+    n = 1
+    while path.exists() and not overwrite:
+        path = out_dir / f"results_{n}.json"
+        n += 1
+    return path
+
+
+def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
+    """Runs one training job end to end and returns the results dict (also written as JSON)."""
+    t_start = time.perf_counter()
+    import keras
+    import tensorflow as tf
+
+    from tfdeepclust.atomic import atomic_write_json
+    from tfdeepclust.data import load_dataset
+    from tfdeepclust.metrics import label_free_metrics, supervised_metrics
+    from tfdeepclust.results import git_sha, machine_info, package_versions
+    from tfdeepclust.training.pretrain import pretrain_cache_key
+
+    keras.utils.set_random_seed(common.seed)
+    if common.deterministic:
+        tf.config.experimental.enable_op_determinism()
+
+    t0 = time.perf_counter()
+    data = load_dataset(
+        common.dataset, data_dir=common.data_dir, tfds_dir=common.tfds_dir,
+        n_clusters=common.n_clusters, image_size=common.image_size,
+        label_column=common.label_column, row_norm=common.row_norm,
+    )
+    if common.subset:
+        data = data.subset(common.subset, seed=common.seed)
+    if common.batch_size > data.n_samples:
+        print(f"[warn] batch size {common.batch_size} > {data.n_samples} samples; clipped.")
+        common = dataclasses.replace(common, batch_size=data.n_samples)
+    common = resolve_budget(recipe, common, data.n_samples)
+    load_time = time.perf_counter() - t0
+    print(f"[data] {data.name}: {data.n_samples} samples of shape {data.x.shape[1:]}, "
+          f"K={data.n_clusters}, labels={'yes' if data.y is not None else 'no'} "
+          f"({load_time:.1f} s)", flush=True)
+
+    out_dir = Path(common.output_dir or f"runs/{recipe.name}_{data.name}_seed{common.seed}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results_path = _results_path(out_dir, common.overwrite)
+    callbacks = []
+    if common.tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(out_dir / "tensorboard")))
+
+    model = recipe.build(cfg, common, data)
+
+    # Pretraining (cached per data set + everything that determines the weights).
+    cache_path = common.pretrained
+    if cache_path is None and common.pretrain_cache_dir:
+        key = pretrain_cache_key(method=recipe.name, data=data.sha256, seed=common.seed,
+                                 epochs=common.pretrain_epochs, batch=common.batch_size,
+                                 arch=model.get_config(), cfg=config_dict(cfg))
+        cache_path = Path(common.pretrain_cache_dir) / f"{recipe.name}_{data.name}_{key}.weights.h5"
+    elif cache_path is not None and not Path(cache_path).is_file():
+        raise FileNotFoundError(f"--pretrained {cache_path} does not exist.")
+    pre = recipe.pretrain(model, cfg, common, data, cache_path, callbacks)
+
+    t0 = time.perf_counter()
+    init = recipe.initialise(model, cfg, common, data)
+    init["wall_time_s"] = time.perf_counter() - t0
+
+    clus = recipe.cluster(model, cfg, common, data, callbacks)
+
+    t0 = time.perf_counter()
+    final = recipe.finalize(model, cfg, common, data)
+    labels = final["labels"]
+    metrics = {"acc": None, "nmi": None, "nmi_geometric": None, "ari": None}
+    if data.y is not None:
+        metrics = supervised_metrics(data.y, labels)
+        if "labels_q" in final:
+            metrics["acc_argmax_q"] = supervised_metrics(data.y, final["labels_q"])["acc"]
+    label_free = label_free_metrics(labels, data.n_clusters, final.get("probabilities"),
+                                    final.get("embedding"), seed=common.seed)
+    eval_time = time.perf_counter() - t0
+
+    labels_path = _write_labels(out_dir / results_path.name.replace("results", "labels")
+                                .replace(".json", ".csv"), labels, data.y)
+
+    export_path = None
+    t0 = time.perf_counter()
+    if common.export:
+        from tfdeepclust.export import export_saved_model
+
+        export_path = export_saved_model(
+            model, common.export_dir, f"{recipe.name}_{data.name}",
+            metadata={"dataset": data.name, "data_sha256": data.sha256, "metrics": metrics,
+                      "git_sha": git_sha(), "seed": common.seed,
+                      "config": config_dict(cfg)},
+        )
+    export_time = time.perf_counter() - t0
+
+    results = {
+        "method": recipe.name,
+        "dataset": data.name,
+        "seed": common.seed,
+        "n_samples": data.n_samples,
+        "n_clusters": data.n_clusters,
+        "metrics": metrics,
+        "label_free": label_free,
+        "kmeans_init": init,
+        "convergence": {k: clus[k] for k in ("converged", "stop_reason", "n_iter") if k in clus},
+        "wall_time_s": {
+            "load": load_time,
+            "pretrain": pre.get("wall_time_s"),
+            "init": init["wall_time_s"],
+            "cluster": clus.get("wall_time_s"),
+            "evaluate": eval_time,
+            "export": export_time,
+            "total": time.perf_counter() - t_start,
+        },
+        "budget": common.budget,
+        "config": {**config_dict(common), **{f"{recipe.name}.{k}": v
+                                            for k, v in config_dict(cfg).items()}},
+        "pretrain": pre,
+        "history": clus.get("history", []),
+        "epoch_losses": clus.get("epoch_losses", {}),
+        "data_info": data.info,
+        "versions": package_versions(),
+        "machine": machine_info(),
+        "git_sha": git_sha(),
+        "data_sha256": data.sha256,
+        "export_path": None if export_path is None else str(export_path),
+        "results_path": str(results_path),
+        "labels_path": str(labels_path),
+    }
+    atomic_write_json(results_path, results, overwrite=common.overwrite)
+    _print_summary(results)
+    return results
+
+
+def _write_labels(path: Path, labels, y) -> Path:
+    """Writes ``sample_index,cluster[,label]`` rows (canonical sample order) atomically."""
+    from tfdeepclust.atomic import atomic_write_text
+
+    header = "sample_index,cluster" + (",label" if y is not None else "")
+    rows = [f"{i},{c}" + (f",{y[i]}" if y is not None else "") for i, c in enumerate(labels)]
+    return atomic_write_text(path, "\n".join([header, *rows]) + "\n")
+
+
+def _print_summary(r: dict) -> None:
+    m = r["metrics"]
+    lf = r["label_free"]
+    print("=" * 72)
+    print(f"{r['method']} on {r['dataset']} (seed {r['seed']}, {r['n_samples']} samples, "
+          f"K={r['n_clusters']}): stop={r['convergence'].get('stop_reason')} after "
+          f"{r['convergence'].get('n_iter')} iterations")
+    if m["acc"] is not None:
+        print(f"ACC {m['acc']:.4f}  NMI {m['nmi']:.4f} (geometric {m['nmi_geometric']:.4f})  "
+              f"ARI {m['ari']:.4f}")
+    else:
+        print("no labels: ACC/NMI/ARI not computed")
+    sil = lf["silhouette"]
+    print(f"cluster sizes {lf['cluster_sizes']}  size entropy {lf['size_entropy']:.3f}  "
+          f"silhouette {'n/a' if sil is None else f'{sil:.3f}'}")
+    wt = r["wall_time_s"]
+    print(f"wall time: pretrain {wt['pretrain']:.1f} s, cluster {wt['cluster']:.1f} s, "
+          f"total {wt['total']:.1f} s")
+    if r["export_path"]:
+        print(f"exported SavedModel: {r['export_path']}")
+    print(f"results: {r['results_path']}  labels: {r['labels_path']}")
+
+
+def main(recipe: Recipe, argv=None) -> int:
+    """Entry point of ``train_<method>.py``; returns the process exit code."""
+    from tfdeepclust.cli import build_parser, parse_args
+
+    parser = build_parser(recipe.name, recipe.config_cls, recipe.description)
+    common, cfg = parse_args(parser, recipe.config_cls, argv)
+    from tfdeepclust.data.dataset import DataError
+
+    try:
+        run(recipe, common, cfg)
+    except (DataError, FileNotFoundError, FileExistsError) as e:
+        print(f"error: {e}")
+        return 2
+    return 0
+
+
+__all__ = ["Recipe", "main", "resolve_budget", "run"]

@@ -1,0 +1,88 @@
+"""Auto-encoder pretraining as its own phase, with weights cached for reuse."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import ops
+
+from tfdeepclust.data.pipeline import make_train_dataset, steps_per_epoch
+
+
+def sum_squared_error(y_true, y_pred):
+    """Per-sample Σ over features of the squared error (Eq. 2 form; Keras averages over batch)."""
+    d = ops.square(y_true - y_pred)
+    return ops.sum(ops.reshape(d, [ops.shape(d)[0], -1]), axis=1)
+
+
+def pretrain_cache_key(**fields) -> str:
+    """A short stable hash of everything that determines the pretrained weights."""
+    blob = json.dumps(fields, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def pretrain_autoencoder(
+    encoder: keras.Model,
+    decoder: keras.Model,
+    x: np.ndarray,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    seed: int,
+    epsilon: float = 1e-7,
+    augmenter=None,
+    cache_path: str | os.PathLike | None = None,
+    verbose: int = 2,
+    callbacks: list | None = None,
+) -> dict:
+    """Trains ``decoder(encoder(x)) ≈ x`` with Adam, or loads cached weights.
+
+    Args:
+        encoder, decoder: The networks (updated in place).
+        x: Training data (all samples; clustering uses all data, METHODS.md §1.5).
+        epochs: Passes over the data.
+        batch_size: Batch size.
+        learning_rate: Adam learning rate.
+        seed: Shuffle seed.
+        epsilon: Adam epsilon (TF1 papers used 1e-8; Keras 3 defaults to 1e-7).
+        augmenter: Optional augmentation applied to inputs (the target is the augmented input).
+        cache_path: ``.weights.h5`` file: loaded if it exists, written (atomically) otherwise.
+        verbose: Keras ``fit`` verbosity.
+        callbacks: Extra Keras callbacks (e.g. TensorBoard).
+
+    Returns:
+        ``{"cached": bool, "epochs": int, "final_loss": float | None, "wall_time_s": float}``.
+    """
+    t0 = time.perf_counter()
+    ae = keras.Model(encoder.input, decoder(encoder.output), name="autoencoder")
+    if cache_path is not None and Path(cache_path).is_file():
+        ae.load_weights(cache_path)
+        print(f"[pretrain] loaded cached auto-encoder weights from {cache_path}", flush=True)
+        return {"cached": True, "epochs": epochs, "final_loss": None,
+                "wall_time_s": time.perf_counter() - t0, "cache_path": str(cache_path)}
+    ds = make_train_dataset(x, batch_size, seed, augmenter=augmenter)
+    ds = ds.map(lambda xb, _idx: (xb, xb))
+    ae.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate, epsilon=epsilon),
+        loss=sum_squared_error,
+    )
+    final = None
+    if epochs > 0:
+        hist = ae.fit(ds, epochs=epochs, steps_per_epoch=steps_per_epoch(len(x), batch_size),
+                      verbose=verbose, callbacks=callbacks or [])
+        final = float(hist.history["loss"][-1])
+    if cache_path is not None:
+        cache_path = Path(cache_path)
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache_path.with_name(f".tmp-{os.getpid()}-{cache_path.name}")
+        ae.save_weights(tmp)
+        os.replace(tmp, cache_path)
+    return {"cached": False, "epochs": epochs, "final_loss": final,
+            "wall_time_s": time.perf_counter() - t0,
+            "cache_path": None if cache_path is None else str(cache_path)}

@@ -1,0 +1,140 @@
+"""Full-data target refresh every T iterations and the label-change stop (METHODS.md §1.2, §1.4).
+
+The target P lives in a non-trainable ``[N, K]`` variable; the compiled ``train_step`` gathers
+its rows by ``sample_id``. A Keras callback counts global steps, recomputes Q on all clean
+samples every ``update_interval`` steps (outside the compiled step, PLATFORM.md §2.4), assigns P
+and stops when the fraction of changed labels falls below ``tol``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfdeepclust.losses.dec import target_distribution
+
+
+class TargetStore(tf.Module):
+    """Checkpointable state of the self-training loop.
+
+    Attributes:
+        p: ``[N, K]`` target distribution, gathered by sample id in ``train_step``.
+        labels_prev: ``[N]`` labels at the last refresh (for the label-change ratio).
+        iteration: Global clustering iterations done (survives resume).
+    """
+
+    def __init__(self, n_samples: int, n_clusters: int):
+        super().__init__(name="target_store")
+        self.p = tf.Variable(
+            tf.fill([n_samples, n_clusters], 1.0 / n_clusters), trainable=False, name="p"
+        )
+        self.labels_prev = tf.Variable(
+            tf.fill([n_samples], tf.constant(-1, tf.int64)), trainable=False, name="labels_prev"
+        )
+        self.iteration = tf.Variable(0, dtype=tf.int64, trainable=False, name="iteration")
+
+
+class TargetRefresh(keras.callbacks.Callback):
+    """Refreshes the target on the full data set and applies the tol / maxiter stops.
+
+    The model must provide ``soft_assign(x) -> Q [N, K]`` (clean forward pass) and a
+    ``target_store`` attribute (:class:`TargetStore`).
+
+    Args:
+        x: All clean (unaugmented) samples in canonical (sample id) order.
+        update_interval: T, iterations between refreshes.
+        tol: Stop when the label-change ratio after a refresh is below ``tol`` (not at iteration 0).
+        maxiter: Stop after this many clustering iterations in total.
+        y: Optional labels, only to log ACC/NMI at refreshes (never used for decisions).
+        target_fn: Q -> P; the DEC target by default.
+        verbose: Print a line per refresh.
+
+    After training: ``converged_``, ``stop_reason_`` (``"tol"``, ``"maxiter"`` or ``None``),
+    ``n_iter_`` and ``history_`` (one dict per refresh).
+    """
+
+    def __init__(
+        self,
+        x: np.ndarray,
+        update_interval: int,
+        tol: float,
+        maxiter: int,
+        y: np.ndarray | None = None,
+        target_fn: Callable[[np.ndarray], np.ndarray] = target_distribution,
+        verbose: int = 1,
+    ):
+        super().__init__()
+        if update_interval < 1:
+            raise ValueError(f"update_interval must be >= 1, got {update_interval}")
+        self.x, self.y = x, y
+        self.update_interval, self.tol, self.maxiter = int(update_interval), float(tol), maxiter
+        self.target_fn, self.verbose = target_fn, verbose
+        self.converged_ = False
+        self.stop_reason_: str | None = None
+        self.n_iter_ = 0
+        self.history_: list[dict] = []
+        self.refresh_time_s = 0.0
+
+    @property
+    def store(self) -> TargetStore:
+        return self.model.target_store
+
+    def refresh(self) -> float:
+        """Recomputes Q and P on all samples; returns the label-change ratio (1.0 at first)."""
+        t0 = time.perf_counter()
+        q = self.model.soft_assign(self.x)
+        p = self.target_fn(q)
+        labels = q.argmax(axis=1)
+        prev = self.store.labels_prev.numpy()
+        delta = 1.0 if (prev < 0).any() else float(np.mean(labels != prev))
+        self.store.p.assign(p.astype(np.float32))
+        self.store.labels_prev.assign(labels)
+        self.refresh_time_s += time.perf_counter() - t0
+        it = int(self.store.iteration.numpy())
+        sizes = np.bincount(labels, minlength=q.shape[1])
+        entry = {
+            "iteration": it,
+            "delta_label": delta,
+            "smallest_cluster_frac": float(sizes.min() / len(labels)),
+            "largest_cluster_frac": float(sizes.max() / len(labels)),
+            "empty_clusters": int((sizes == 0).sum()),
+        }
+        if self.y is not None:
+            from tfdeepclust.metrics import supervised_metrics
+
+            entry.update(supervised_metrics(self.y, labels))
+        self.history_.append(entry)
+        if self.verbose:
+            extra = "".join(
+                f" {k}={entry[k]:.4f}" for k in ("acc", "nmi") if k in entry
+            )
+            print(f"[refresh] iter {it}: delta_label={delta:.5f}{extra}", flush=True)
+        return delta
+
+    def on_train_begin(self, logs=None):
+        it = int(self.store.iteration.numpy())
+        if it >= self.maxiter:
+            self._stop("maxiter")
+        elif it == 0 or int(self.store.labels_prev.numpy()[0]) < 0:
+            self.refresh()
+
+    def on_train_batch_end(self, batch, logs=None):
+        it = int(self.store.iteration.assign_add(1).numpy())
+        self.n_iter_ = it
+        if it >= self.maxiter:
+            self._stop("maxiter")
+        elif it % self.update_interval == 0:
+            delta = self.refresh()
+            if delta < self.tol:
+                self.converged_ = True
+                self._stop("tol")
+
+    def _stop(self, reason: str) -> None:
+        self.stop_reason_ = reason
+        self.model.stop_training = True
+        if self.verbose:
+            print(f"[stop] {reason} at iteration {int(self.store.iteration.numpy())}", flush=True)
