@@ -31,6 +31,9 @@ def test_loss_terms_hand_values():
     xr = np.zeros((2, 2, 2, 1), "float32")
     xr[0, 0, 0, 0] = 3.0  # sample 0: 4*1 - 1 + 4 = 7 ... (1-3)² + 3 * 1 = 7; sample 1: 4
     assert float(reconstruction_loss(x, xr)) == pytest.approx((7 + 4) / 2)
+    assert float(reconstruction_loss(x, xr, "mean")) == pytest.approx((7 / 4 + 4 / 4) / 2)
+    with pytest.raises(ValueError):
+        reconstruction_loss(x, xr, "max")
 
 
 def test_adversarial_losses_hand_values():

@@ -25,6 +25,8 @@ class Recipe(Protocol):
 
     def build(self, cfg, common: CommonConfig, data): ...
 
+    def pretrain_key(self, cfg, common: CommonConfig, data) -> dict: ...
+
     def pretrain(self, model, cfg, common: CommonConfig, data, cache_path, callbacks) -> dict: ...
 
     def initialise(self, model, cfg, common: CommonConfig, data) -> dict: ...
@@ -106,7 +108,7 @@ def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
     if cache_path is None and common.pretrain_cache_dir:
         key = pretrain_cache_key(method=recipe.name, data=data.sha256, seed=common.seed,
                                  epochs=common.pretrain_epochs, batch=common.batch_size,
-                                 arch=model.get_config(), cfg=config_dict(cfg))
+                                 **recipe.pretrain_key(cfg, common, data))
         cache_path = Path(common.pretrain_cache_dir) / f"{recipe.name}_{data.name}_{key}.weights.h5"
     elif cache_path is not None and not Path(cache_path).is_file():
         raise FileNotFoundError(f"--pretrained {cache_path} does not exist.")

@@ -11,9 +11,20 @@ def _flat_sum(v):
     return ops.sum(ops.reshape(v, [ops.shape(v)[0], -1]), axis=1)
 
 
-def reconstruction_loss(x, x_rec):
-    """L_AE (Eq. 2): (1/B) Σ_i ||x_i - x̂_i||² (sum over pixels, mean over the global batch)."""
-    return global_batch_mean(_flat_sum(ops.square(x - x_rec)))
+def reconstruction_loss(x, x_rec, reduction: str = "sum"):
+    """L_AE (Eq. 2): (1/B) Σ_i ||x_i - x̂_i||², mean over the global batch.
+
+    Args:
+        reduction: ``"sum"`` over pixels per sample (Eq. 2 as written, [CHOICE] default) or
+            ``"mean"`` over pixels (Keras ``mse``; divides the term by the pixel count, which
+            raises the relative weight of every clustering term by that factor).
+    """
+    per_sample = _flat_sum(ops.square(x - x_rec))
+    if reduction == "mean":
+        per_sample = per_sample / ops.cast(ops.size(x[0]), per_sample.dtype)
+    elif reduction != "sum":
+        raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
+    return global_batch_mean(per_sample)
 
 
 def distribution_consistency_loss(d1, d2):

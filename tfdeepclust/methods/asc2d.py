@@ -42,11 +42,12 @@ class ASC2D(DeepClusteringModel):
         lambda3: Weight of L_CSD = ||Z||²_{1,2} (paper: 1e-5); 0 = the "without ℓ1,2" ablation.
         use_discriminator: False = the "without D" ablation (Eq. 9).
         d_steps: Discriminator updates per iteration (paper: 3).
-        gen_loss: ``"nonsaturating"`` [CHOICE] or ``"minimax"`` (literal Eq. 8).
+        gen_loss: ``"minimax"`` (literal Eq. 8, default) or ``"nonsaturating"``.
         filters: CAE channels (paper: 32/64/128).
         disc_hidden: Discriminator hidden widths (paper: 2000-2000).
         embedding_activation: None (linear, DCEC) [CHOICE] or ``"relu"`` (paper's text).
         alpha: Student-t degrees of freedom.
+        ae_reduction: L_AE per sample as a ``"mean"`` over pixels (mse, default) or a ``"sum"``.
 
     Example:
         >>> model = ASC2D((16, 16, 1), n_clusters=10)
@@ -67,11 +68,12 @@ class ASC2D(DeepClusteringModel):
         lambda3: float = 1e-5,
         use_discriminator: bool = True,
         d_steps: int = 3,
-        gen_loss: str = "nonsaturating",
+        gen_loss: str = "minimax",
         filters=(32, 64, 128),
         disc_hidden=(2000, 2000),
         embedding_activation: str | None = None,
         alpha: float = 1.0,
+        ae_reduction: str = "mean",
         **kwargs,
     ):
         super().__init__(input_shape, n_clusters, **kwargs)
@@ -88,6 +90,7 @@ class ASC2D(DeepClusteringModel):
         self.disc_hidden = tuple(int(h) for h in disc_hidden)
         self.embedding_activation = embedding_activation
         self.alpha = float(alpha)
+        self.ae_reduction = ae_reduction
 
         # === Layers ===
         self.encoder, self.decoder = build_conv_autoencoder(
@@ -167,7 +170,7 @@ class ASC2D(DeepClusteringModel):
                 l_adv = generator_loss(self.discriminator(d1, training=False), self.gen_loss)
             else:
                 d_loss = d_acc = l_adv = ops.zeros(())
-            l_ae = reconstruction_loss(x, x_rec)
+            l_ae = reconstruction_loss(x, x_rec, self.ae_reduction)
             l_c = distribution_consistency_loss(d1, d2)
             l_s = self_supervision_loss(z, d2)
             l_csd = cluster_specificity_loss(z)
@@ -189,4 +192,5 @@ class ASC2D(DeepClusteringModel):
             "gen_loss": self.gen_loss, "filters": list(self.filters),
             "disc_hidden": list(self.disc_hidden),
             "embedding_activation": self.embedding_activation, "alpha": self.alpha,
+            "ae_reduction": self.ae_reduction,
         }

@@ -1,0 +1,61 @@
+"""Run reproduction benchmarks: one training script, several seeds, results JSON into results/.
+
+Each run is a separate ``train_<method>.py`` process (clean TF state, the same command a user
+runs). Results land in ``benchmarks/results/<method>[-<tag>]_<dataset>_seed<k>.json``; existing
+files are skipped, so an interrupted sweep resumes where it stopped. Summarise with
+``python benchmarks/summarize.py``.
+
+Example:
+    python benchmarks/reproduce.py --method asc2d --dataset usps --seeds 0 1 2 -- --budget paper
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--method", required=True, choices=("asc2d", "adec", "dfvc"))
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--tag", default="", help="variant name in the file name (e.g. noD)")
+    p.add_argument("train_args", nargs=argparse.REMAINDER,
+                   help="arguments after -- go to the training script")
+    args = p.parse_args()
+    extra = [a for a in args.train_args if a != "--"]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = args.method + (f"-{args.tag}" if args.tag else "")
+    for seed in args.seeds:
+        dest = RESULTS / f"{name}_{args.dataset}_seed{seed}.json"
+        if dest.exists():
+            print(f"skip {dest.name}: exists")
+            continue
+        out_dir = ROOT / "runs" / "bench" / f"{name}_{args.dataset}_seed{seed}"
+        cmd = [sys.executable, str(ROOT / f"train_{args.method}.py"), "--dataset", args.dataset,
+               "--seed", str(seed), "--output-dir", str(out_dir), "--overwrite", "--no-export",
+               *extra]
+        print("$", " ".join(cmd), flush=True)
+        rc = subprocess.run(cmd, cwd=ROOT).returncode
+        if rc != 0:
+            print(f"run failed with exit code {rc}", flush=True)
+            return rc
+        result = json.loads((out_dir / "results.json").read_text())
+        result["benchmark"] = {"tag": args.tag or None, "command": cmd[1:]}
+        tmp = dest.with_suffix(".tmp")
+        tmp.write_text(json.dumps(result, indent=2) + "\n")
+        shutil.move(tmp, dest)
+        print(f"wrote {dest}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
