@@ -28,8 +28,9 @@ def main() -> int:
     p.add_argument("--dataset", required=True)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--tag", default="", help="variant name in the file name (e.g. noD)")
-    p.add_argument("train_args", nargs=argparse.REMAINDER,
-                   help="arguments after -- go to the training script")
+    p.add_argument(
+        "train_args", nargs=argparse.REMAINDER, help="arguments after -- go to the training script"
+    )
     args = p.parse_args()
     extra = [a for a in args.train_args if a != "--"]
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -40,9 +41,19 @@ def main() -> int:
             print(f"skip {dest.name}: exists")
             continue
         out_dir = ROOT / "runs" / "bench" / f"{name}_{args.dataset}_seed{seed}"
-        cmd = [sys.executable, str(ROOT / f"train_{args.method}.py"), "--dataset", args.dataset,
-               "--seed", str(seed), "--output-dir", str(out_dir), "--overwrite", "--no-export",
-               *extra]
+        cmd = [
+            sys.executable,
+            str(ROOT / f"train_{args.method}.py"),
+            "--dataset",
+            args.dataset,
+            "--seed",
+            str(seed),
+            "--output-dir",
+            str(out_dir),
+            "--overwrite",
+            "--no-export",
+            *extra,
+        ]
         print("$", " ".join(cmd), flush=True)
         rc = subprocess.run(cmd, cwd=ROOT).returncode
         if rc != 0:

@@ -11,9 +11,12 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 # Paper numbers (METHODS.md §6): (ACC, NMI).
 PAPER = {
-    ("asc2d", "mnist"): (0.988, 0.973), ("asc2d", "mnist_test"): (0.980, 0.969),
-    ("asc2d", "fashion_mnist"): (0.703, 0.716), ("asc2d", "usps"): (0.969, 0.986),
-    ("asc2d-noD", "usps"): (0.951, 0.979), ("asc2d-noCSD", "usps"): (0.969, 0.984),
+    ("asc2d", "mnist"): (0.988, 0.973),
+    ("asc2d", "mnist_test"): (0.980, 0.969),
+    ("asc2d", "fashion_mnist"): (0.703, 0.716),
+    ("asc2d", "usps"): (0.969, 0.986),
+    ("asc2d-noD", "usps"): (0.951, 0.979),
+    ("asc2d-noCSD", "usps"): (0.969, 0.984),
 }
 
 
@@ -32,8 +35,10 @@ def main() -> None:
         tag = (r.get("benchmark") or {}).get("tag")
         name = r["method"] + (f"-{tag}" if tag else "")
         groups[(name, r["dataset"], r.get("budget"))].append(r)
-    print("| method | data set | budget | seeds | ACC | NMI | ARI | iterations | wall time (s) "
-          "| paper ACC / NMI |")
+    print(
+        "| method | data set | budget | seeds | ACC | NMI | ARI | iterations | wall time (s) "
+        "| paper ACC / NMI |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for (name, ds, budget), runs in sorted(groups.items()):
         m = [r["metrics"] for r in runs]
@@ -43,10 +48,12 @@ def main() -> None:
         iters = [r["convergence"].get("n_iter") for r in runs]
         wall = [r["wall_time_s"]["total"] for r in runs]
         paper = PAPER.get((name, ds))
-        print(f"| {name} | {ds} | {budget} | {','.join(str(r['seed']) for r in runs)} | "
-              f"{_fmt(acc)} | {_fmt(nmi)} | {_fmt(ari)} | {', '.join(map(str, iters))} | "
-              f"{statistics.mean(wall):.0f} | "
-              f"{'–' if paper is None else f'{paper[0]:.3f} / {paper[1]:.3f}'} |")
+        print(
+            f"| {name} | {ds} | {budget} | {','.join(str(r['seed']) for r in runs)} | "
+            f"{_fmt(acc)} | {_fmt(nmi)} | {_fmt(ari)} | {', '.join(map(str, iters))} | "
+            f"{statistics.mean(wall):.0f} | "
+            f"{'–' if paper is None else f'{paper[0]:.3f} / {paper[1]:.3f}'} |"
+        )
 
 
 if __name__ == "__main__":

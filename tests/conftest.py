@@ -28,8 +28,10 @@ def shared_data_dir() -> Path | None:
 def shared_data() -> Path:
     path = shared_data_dir()
     if path is None:
-        pytest.skip("offline data folder absent (set TFDEEPCLUST_DATA_DIR or put shared/data "
-                    "beside the repository)")
+        pytest.skip(
+            "offline data folder absent (set TFDEEPCLUST_DATA_DIR or put shared/data "
+            "beside the repository)"
+        )
     return path
 
 

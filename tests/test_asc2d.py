@@ -23,8 +23,9 @@ def test_loss_terms_hand_values():
     # L_C: ((.2²+.1²+.1²) + (.1²+.1²+.2²)) / 2 = 0.06
     assert float(distribution_consistency_loss(d1, d2)) == pytest.approx(0.06, rel=1e-5)
     # L_S: ((.3² + 2.2² + .4²) + (0 + 0 + 2²)) / 2
-    assert float(self_supervision_loss(z, d2)) == pytest.approx((0.09 + 4.84 + 0.16 + 4) / 2,
-                                                                rel=1e-5)
+    assert float(self_supervision_loss(z, d2)) == pytest.approx(
+        (0.09 + 4.84 + 0.16 + 4) / 2, rel=1e-5
+    )
     # L_CSD: ((1 + 2 + .5)² + 3²) / 2
     assert float(cluster_specificity_loss(z)) == pytest.approx((12.25 + 9) / 2, rel=1e-6)
     x = np.ones((2, 2, 2, 1), "float32")
@@ -44,7 +45,8 @@ def test_adversarial_losses_hand_values():
     assert float(discriminator_loss(real, fake)) == pytest.approx(expected, rel=1e-6)
     assert float(generator_loss(fake)) == pytest.approx((sp(1) + sp(0)) / 2, rel=1e-6)
     assert float(generator_loss(fake, "minimax")) == pytest.approx(
-        (np.log(1 - 1 / (1 + np.e)) + np.log(0.5)) / 2, rel=1e-6)
+        (np.log(1 - 1 / (1 + np.e)) + np.log(0.5)) / 2, rel=1e-6
+    )
     with pytest.raises(ValueError):
         generator_loss(fake, "bogus")
 
@@ -66,8 +68,7 @@ def test_consistency_loss_bounded_by_two():
     assert float(self_supervision_loss(a, a)) == 0.0
 
 
-@pytest.mark.parametrize("shape", [(28, 28, 1), (16, 16, 1), (32, 32, 3), (55, 55, 3),
-                                   (20, 24, 1)])
+@pytest.mark.parametrize("shape", [(28, 28, 1), (16, 16, 1), (32, 32, 3), (55, 55, 3), (20, 24, 1)])
 def test_conv_autoencoder_reconstructs_input_shape(shape):
     enc, dec = build_conv_autoencoder(shape, 10)
     x = np.zeros((2, *shape), "float32")

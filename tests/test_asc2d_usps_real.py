@@ -17,8 +17,16 @@ def test_short_asc2d_run_beats_raw_kmeans(usps, tmp_path):
     raw_acc = cluster_accuracy(data.y, raw)
 
     keras.utils.set_random_seed(0)
-    common = CommonConfig(dataset="usps", seed=0, batch_size=256, pretrain_epochs=60,
-                          maxiter=150, update_interval=30, verbose=0, kmeans_n_init=10)
+    common = CommonConfig(
+        dataset="usps",
+        seed=0,
+        batch_size=256,
+        pretrain_epochs=60,
+        maxiter=150,
+        update_interval=30,
+        verbose=0,
+        kmeans_n_init=10,
+    )
     cfg = ASC2DConfig()
     model = RECIPE.build(cfg, common, data)
     RECIPE.pretrain(model, cfg, common, data, None, [])

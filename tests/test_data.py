@@ -78,8 +78,9 @@ def test_missing_benchmark_fails_fast_with_instructions(tmp_path):
     env = dict(os.environ, TFDEEPCLUST_TFDS_DIR=str(tmp_path / "tfds"))
     env.pop("TFDEEPCLUST_DATA_DIR", None)
     t0 = time.time()
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=120).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    ).stdout
     assert time.time() - t0 < 30  # includes the TF import of a fresh interpreter
     assert "ERR" in out, out
     elapsed = float(out.split("ELAPSED")[1])

@@ -27,8 +27,7 @@ def test_student_t_rows_sum_to_one_and_permute_with_centroids():
     assert (q > 0).all() and (q <= 1).all()
     np.testing.assert_allclose(q.sum(1), 1.0, atol=1e-6)
     perm = [2, 0, 3, 1]
-    np.testing.assert_allclose(np.asarray(student_t_assignment(z, mu[perm])), q[:, perm],
-                               rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(student_t_assignment(z, mu[perm])), q[:, perm], rtol=1e-6)
 
 
 def test_student_t_general_alpha_matches_formula():
@@ -36,8 +35,9 @@ def test_student_t_general_alpha_matches_formula():
     mu = np.array([[0.0, 0.0], [1.0, 1.0]], dtype="float32")
     a = 3.0
     k = (1 + np.array([5.0, 1.0]) / a) ** (-(a + 1) / 2)
-    np.testing.assert_allclose(np.asarray(student_t_assignment(z, mu, a))[0], k / k.sum(),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(student_t_assignment(z, mu, a))[0], k / k.sum(), rtol=1e-6
+    )
 
 
 def test_student_t_far_points_stay_finite():

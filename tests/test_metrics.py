@@ -53,7 +53,8 @@ def test_label_free_figures():
     labels = np.array([0] * 90 + [1] * 10)
     proba = np.eye(3)[labels]
     emb = np.vstack([np.zeros((90, 2)), np.ones((10, 2)) * 5]) + np.random.default_rng(0).normal(
-        scale=0.01, size=(100, 2))
+        scale=0.01, size=(100, 2)
+    )
     out = label_free_metrics(labels, 3, proba, emb)
     assert out["cluster_sizes"] == [90, 10, 0]
     assert out["empty_clusters"] == 1

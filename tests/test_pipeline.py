@@ -26,8 +26,9 @@ def test_target_rows_follow_samples_whatever_the_order():
     for seed in (0, 1):
         for xb, idx in make_train_dataset(x, 7, seed=seed).take(5):
             rows = tf.gather(p, idx).numpy()
-            np.testing.assert_array_equal(rows, p.numpy()[np.searchsorted(
-                np.arange(30), idx.numpy())])
+            np.testing.assert_array_equal(
+                rows, p.numpy()[np.searchsorted(np.arange(30), idx.numpy())]
+            )
             np.testing.assert_array_equal(xb.numpy(), x[idx.numpy()])
 
 

@@ -39,8 +39,9 @@ def test_target_equals_full_data_p_at_refresh():
     cb = TargetRefresh(x, update_interval=100, tol=0.0, maxiter=1, verbose=0)
     cb.set_model(m)
     cb.on_train_begin()
-    np.testing.assert_allclose(m.target_store.p.numpy(), target_distribution(m.soft_assign(x)),
-                               rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        m.target_store.p.numpy(), target_distribution(m.soft_assign(x)), rtol=1e-5, atol=1e-7
+    )
 
 
 def test_tol_stop_never_fires_at_iteration_zero_and_fires_later():

@@ -15,8 +15,14 @@ from pathlib import Path
 def _resolve_version(path: Path) -> Path:
     if (path / "saved_model.pb").is_file():
         return path
-    versions = sorted((int(p.name) for p in path.glob("*") if p.name.isdigit()
-                       and (p / "saved_model.pb").is_file()), reverse=True)
+    versions = sorted(
+        (
+            int(p.name)
+            for p in path.glob("*")
+            if p.name.isdigit() and (p / "saved_model.pb").is_file()
+        ),
+        reverse=True,
+    )
     if not versions:
         raise FileNotFoundError(
             f"{path} is not a SavedModel folder (no saved_model.pb) and holds no integer version "
@@ -45,8 +51,11 @@ def cmd_info(args) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tfdeepclust", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m tfdeepclust",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("info", help="print signatures and metadata of an exported model")
     p.add_argument("--model", required=True, help="saved_models/<name>[/<version>]")

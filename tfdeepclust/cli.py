@@ -39,66 +39,131 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls, title: str) ->
         origin = typing.get_origin(tp)
         flag = "--" + f.name.replace("_", "-")
         if origin in (tuple, list):
-            group.add_argument(flag, dest=f"m_{f.name}", type=int, nargs="+", default=None,
-                               help=f"(default: {f.default})")
+            group.add_argument(
+                flag,
+                dest=f"m_{f.name}",
+                type=int,
+                nargs="+",
+                default=None,
+                help=f"(default: {f.default})",
+            )
         else:
-            group.add_argument(flag, dest=f"m_{f.name}", type=_scalar_type(tp), default=None,
-                               help=f"(default: {f.default})")
+            group.add_argument(
+                flag,
+                dest=f"m_{f.name}",
+                type=_scalar_type(tp),
+                default=None,
+                help=f"(default: {f.default})",
+            )
 
 
 def build_parser(method_name: str, method_config_cls, description: str) -> argparse.ArgumentParser:
     """The parser of ``train_<method>.py``: common options + the method's hyperparameters."""
     d = CommonConfig()
     p = argparse.ArgumentParser(
-        prog=f"train_{method_name}.py", description=description,
+        prog=f"train_{method_name}.py",
+        description=description,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     g = p.add_argument_group("data")
-    g.add_argument("--dataset", default=d.dataset,
-                   help="mnist, mnist_test, fashion_mnist, usps, mice_protein, cifar10, "
-                        "cifar100_20, stl10, or npz:PATH | dir:PATH | csv:PATH")
-    g.add_argument("--data-dir", default=None,
-                   help="folder with official raw files (e.g. ../shared/data); "
-                        "default $TFDEEPCLUST_DATA_DIR")
+    g.add_argument(
+        "--dataset",
+        default=d.dataset,
+        help="mnist, mnist_test, fashion_mnist, usps, mice_protein, cifar10, "
+        "cifar100_20, stl10, or npz:PATH | dir:PATH | csv:PATH",
+    )
+    g.add_argument(
+        "--data-dir",
+        default=None,
+        help="folder with official raw files (e.g. ../shared/data); default $TFDEEPCLUST_DATA_DIR",
+    )
     g.add_argument("--tfds-dir", default=None, help="where TFDS keeps prepared data")
-    g.add_argument("--n-clusters", type=int, default=None,
-                   help="number of clusters (default: number of label classes)")
-    g.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"), default=None,
-                   help="resize folder images to H W")
+    g.add_argument(
+        "--n-clusters",
+        type=int,
+        default=None,
+        help="number of clusters (default: number of label classes)",
+    )
+    g.add_argument(
+        "--image-size",
+        type=int,
+        nargs=2,
+        metavar=("H", "W"),
+        default=None,
+        help="resize folder images to H W",
+    )
     g.add_argument("--label-column", default=None, help="label column of a CSV")
-    g.add_argument("--row-norm", choices=("none", "unit_l2"), default=d.row_norm,
-                   help="tabular row scaling")
-    g.add_argument("--subset", type=int, default=None,
-                   help="use a random subset of this many samples (demos, tests)")
+    g.add_argument(
+        "--row-norm", choices=("none", "unit_l2"), default=d.row_norm, help="tabular row scaling"
+    )
+    g.add_argument(
+        "--subset",
+        type=int,
+        default=None,
+        help="use a random subset of this many samples (demos, tests)",
+    )
     g = p.add_argument_group("training budget")
     g.add_argument("--seed", type=int, default=d.seed)
     g.add_argument("--batch-size", type=int, default=d.batch_size)
-    g.add_argument("--budget", choices=("quick", "default", "paper"), default=d.budget,
-                   help="budget preset for pretrain epochs / iterations (explicit flags win)")
-    g.add_argument("--quick", action="store_true",
-                   help="tiny budget: the whole pipeline in under a minute (= --budget quick)")
+    g.add_argument(
+        "--budget",
+        choices=("quick", "default", "paper"),
+        default=d.budget,
+        help="budget preset for pretrain epochs / iterations (explicit flags win)",
+    )
+    g.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny budget: the whole pipeline in under a minute (= --budget quick)",
+    )
     g.add_argument("--pretrain-epochs", type=int, default=None)
     g.add_argument("--maxiter", type=int, default=None, help="clustering iterations")
-    g.add_argument("--update-interval", type=int, default=None,
-                   help="T: iterations between full-data target refreshes "
-                        "(default 140 for MNIST-full/Fashion-MNIST, 30 for smaller sets)")
+    g.add_argument(
+        "--update-interval",
+        type=int,
+        default=None,
+        help="T: iterations between full-data target refreshes "
+        "(default 140 for MNIST-full/Fashion-MNIST, 30 for smaller sets)",
+    )
     g.add_argument("--tol", type=float, default=d.tol, help="label-change stop tolerance")
     g.add_argument("--kmeans-n-init", type=int, default=d.kmeans_n_init)
     g = p.add_argument_group("outputs")
-    g.add_argument("--output-dir", default=None,
-                   help="results, plots, logs (default runs/<method>_<dataset>_seed<k>)")
+    g.add_argument(
+        "--output-dir",
+        default=None,
+        help="results, plots, logs (default runs/<method>_<dataset>_seed<k>)",
+    )
     g.add_argument("--export-dir", default=d.export_dir, help="TF Serving model base path")
-    g.add_argument("--no-export", dest="export", action="store_false",
-                   help="skip the SavedModel export")
-    g.add_argument("--pretrained", default=None,
-                   help="auto-encoder weights (.weights.h5) to start from instead of pretraining")
-    g.add_argument("--pretrain-cache-dir", default=d.pretrain_cache_dir,
-                   help="where pretrained weights are cached and reused across runs")
-    g.add_argument("--overwrite", action="store_true",
-                   help="replace an existing results file instead of writing a new one beside it")
+    g.add_argument(
+        "--no-export", dest="export", action="store_false", help="skip the SavedModel export"
+    )
+    g.add_argument(
+        "--pretrained",
+        default=None,
+        help="auto-encoder weights (.weights.h5) to start from instead of pretraining",
+    )
+    g.add_argument(
+        "--pretrain-cache-dir",
+        default=d.pretrain_cache_dir,
+        help="where pretrained weights are cached and reused across runs",
+    )
+    g.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing results file instead of writing a new one beside it",
+    )
+    g.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start over even if --output-dir holds checkpoints of this run (they "
+        "are moved aside, not deleted); by default a rerun resumes",
+    )
     g.add_argument("--tensorboard", action="store_true", help="write TensorBoard logs")
-    g.add_argument("--deterministic", action="store_true",
-                   help="enable TF op determinism (same seed + machine => same labels; slower)")
+    g.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="enable TF op determinism (same seed + machine => same labels; slower)",
+    )
     g.add_argument("--verbose", type=int, default=d.verbose, choices=(0, 1, 2))
     add_dataclass_arguments(p, method_config_cls, f"{method_name} hyperparameters")
     return p
@@ -108,19 +173,38 @@ def parse_args(parser: argparse.ArgumentParser, method_config_cls, argv=None):
     """Returns ``(CommonConfig, method config)`` from the command line."""
     ns = parser.parse_args(argv)
     common = CommonConfig(
-        dataset=ns.dataset, data_dir=ns.data_dir, tfds_dir=ns.tfds_dir, n_clusters=ns.n_clusters,
+        dataset=ns.dataset,
+        data_dir=ns.data_dir,
+        tfds_dir=ns.tfds_dir,
+        n_clusters=ns.n_clusters,
         image_size=tuple(ns.image_size) if ns.image_size else None,
-        label_column=ns.label_column, row_norm=ns.row_norm, subset=ns.subset, seed=ns.seed,
-        batch_size=ns.batch_size, budget="quick" if ns.quick else ns.budget,
-        pretrain_epochs=ns.pretrain_epochs, maxiter=ns.maxiter,
-        update_interval=ns.update_interval, tol=ns.tol, kmeans_n_init=ns.kmeans_n_init,
-        output_dir=ns.output_dir, export_dir=ns.export_dir, export=ns.export,
-        pretrained=ns.pretrained, pretrain_cache_dir=ns.pretrain_cache_dir,
-        overwrite=ns.overwrite, tensorboard=ns.tensorboard, deterministic=ns.deterministic,
+        label_column=ns.label_column,
+        row_norm=ns.row_norm,
+        subset=ns.subset,
+        seed=ns.seed,
+        batch_size=ns.batch_size,
+        budget="quick" if ns.quick else ns.budget,
+        pretrain_epochs=ns.pretrain_epochs,
+        maxiter=ns.maxiter,
+        update_interval=ns.update_interval,
+        tol=ns.tol,
+        kmeans_n_init=ns.kmeans_n_init,
+        output_dir=ns.output_dir,
+        export_dir=ns.export_dir,
+        export=ns.export,
+        pretrained=ns.pretrained,
+        pretrain_cache_dir=ns.pretrain_cache_dir,
+        overwrite=ns.overwrite,
+        fresh=ns.fresh,
+        tensorboard=ns.tensorboard,
+        deterministic=ns.deterministic,
         verbose=ns.verbose,
     )
-    given = {f.name: getattr(ns, f"m_{f.name}") for f in dataclasses.fields(method_config_cls)
-             if getattr(ns, f"m_{f.name}") is not None}
+    given = {
+        f.name: getattr(ns, f"m_{f.name}")
+        for f in dataclasses.fields(method_config_cls)
+        if getattr(ns, f"m_{f.name}") is not None
+    }
     for k, v in given.items():
         if isinstance(v, list):
             given[k] = tuple(v)

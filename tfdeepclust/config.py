@@ -35,6 +35,7 @@ class CommonConfig:
     pretrained: str | None = None
     pretrain_cache_dir: str = "runs/pretrained"
     overwrite: bool = False
+    fresh: bool = False
     tensorboard: bool = False
     deterministic: bool = False
     verbose: int = 2
@@ -51,6 +52,22 @@ def default_update_interval(dataset: str, n_samples: int) -> int:
     if dataset in ("usps", "mnist_test", "mice_protein"):
         return 30
     return 140 if n_samples >= 20000 else 30
+
+
+# Options that do not change what a run computes (so a resumed run may change them).
+NON_RESULT_OPTIONS = (
+    "budget",
+    "maxiter",
+    "output_dir",
+    "export_dir",
+    "export",
+    "pretrained",
+    "pretrain_cache_dir",
+    "overwrite",
+    "fresh",
+    "tensorboard",
+    "verbose",
+)
 
 
 def config_dict(cfg) -> dict:

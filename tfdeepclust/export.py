@@ -23,8 +23,9 @@ METADATA_FILE = "tfdeepclust_metadata.json"
 def next_version(model_dir: str | os.PathLike) -> int:
     """1 + the largest integer version folder in ``model_dir`` (1 when there is none)."""
     model_dir = Path(model_dir)
-    versions = [int(p.name) for p in model_dir.glob("*") if p.is_dir() and re.fullmatch(r"\d+",
-                                                                                        p.name)]
+    versions = [
+        int(p.name) for p in model_dir.glob("*") if p.is_dir() and re.fullmatch(r"\d+", p.name)
+    ]
     return max(versions, default=0) + 1
 
 
@@ -66,8 +67,12 @@ def export_saved_model(
 
     archive.add_endpoint("serving_default", serve, input_signature=[spec])
     archive.add_endpoint("embed", embed, input_signature=[spec])
-    meta = dict(metadata or {}, input_shape=list(model.sample_shape),
-                n_clusters=model.n_clusters, method=model.method_name)
+    meta = dict(
+        metadata or {},
+        input_shape=list(model.sample_shape),
+        n_clusters=model.n_clusters,
+        method=model.method_name,
+    )
 
     def write(tmp: Path) -> None:
         archive.write_out(str(tmp), verbose=False)

@@ -13,10 +13,21 @@ def git_sha(cwd: str | os.PathLike | None = None) -> str | None:
     """The commit of the working tree (``+dirty`` when it has uncommitted changes), or None."""
     cwd = cwd or Path(__file__).resolve().parent
     try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
-                             text=True, timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=cwd, capture_output=True, text=True, timeout=5).stdout.strip()
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
         return sha + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return None
@@ -27,8 +38,16 @@ def package_versions() -> dict[str, str | None]:
     from importlib.metadata import PackageNotFoundError, version
 
     out: dict[str, str | None] = {"python": sys.version.split()[0]}
-    for pkg in ("tensorflow", "keras", "tensorflow-datasets", "numpy", "scipy", "scikit-learn",
-                "keras-tuner", "tfdeepclust"):
+    for pkg in (
+        "tensorflow",
+        "keras",
+        "tensorflow-datasets",
+        "numpy",
+        "scipy",
+        "scikit-learn",
+        "keras-tuner",
+        "tfdeepclust",
+    ):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
@@ -38,5 +57,8 @@ def package_versions() -> dict[str, str | None]:
 
 def machine_info() -> dict:
     """CPU/OS facts for reading wall times."""
-    return {"platform": platform.platform(), "processor": platform.processor() or None,
-            "cpu_count": os.cpu_count()}
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or None,
+        "cpu_count": os.cpu_count(),
+    }

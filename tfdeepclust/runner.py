@@ -31,7 +31,9 @@ class Recipe(Protocol):
 
     def initialise(self, model, cfg, common: CommonConfig, data) -> dict: ...
 
-    def cluster(self, model, cfg, common: CommonConfig, data, callbacks) -> dict: ...
+    def cluster(
+        self, model, cfg, common: CommonConfig, data, callbacks, checkpoint=None, history=None
+    ) -> dict: ...
 
     def finalize(self, model, cfg, common: CommonConfig, data) -> dict: ...
 
@@ -48,6 +50,43 @@ def resolve_budget(recipe: Recipe, common: CommonConfig, n_samples: int) -> Comm
             common, update_interval=default_update_interval(common.dataset, n_samples)
         )
     return common
+
+
+def run_fingerprint(method: str, data_sha256: str, common: CommonConfig, cfg) -> str:
+    """A hash of everything that determines a run's result (not maxiter, paths, verbosity)."""
+    from tfdeepclust.config import NON_RESULT_OPTIONS
+    from tfdeepclust.training.pretrain import pretrain_cache_key
+
+    settings = {k: v for k, v in config_dict(common).items() if k not in NON_RESULT_OPTIONS}
+    return pretrain_cache_key(
+        method=method, data=data_sha256, common=settings, cfg=config_dict(cfg)
+    )
+
+
+def _write_run_state(out_dir: Path, fingerprint: str, phase: str) -> None:
+    from tfdeepclust.atomic import atomic_write_json
+
+    atomic_write_json(out_dir / "run_state.json", {"fingerprint": fingerprint, "phase": phase})
+
+
+def _maybe_resume(ckpt, out_dir: Path, fingerprint: str, fresh: bool):
+    """Restores ``ckpt`` when it belongs to this run; returns ``(iteration | None, history)``."""
+    import json
+
+    if ckpt.latest is None:
+        return None, None
+    state_file = out_dir / "run_state.json"
+    state = json.loads(state_file.read_text()) if state_file.is_file() else {}
+    if fresh:
+        print(f"[fresh] moved the previous checkpoints to {ckpt.move_aside()}", flush=True)
+        return None, None
+    if state.get("fingerprint") != fingerprint:
+        raise FileExistsError(
+            f"{ckpt.directory} holds checkpoints of a run with different data or settings. "
+            "Use another --output-dir, or --fresh to move them aside and start over."
+        )
+    iteration, history = ckpt.restore()
+    return iteration, history
 
 
 def _results_path(out_dir: Path, overwrite: bool) -> Path:
@@ -79,9 +118,13 @@ def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
 
     t0 = time.perf_counter()
     data = load_dataset(
-        common.dataset, data_dir=common.data_dir, tfds_dir=common.tfds_dir,
-        n_clusters=common.n_clusters, image_size=common.image_size,
-        label_column=common.label_column, row_norm=common.row_norm,
+        common.dataset,
+        data_dir=common.data_dir,
+        tfds_dir=common.tfds_dir,
+        n_clusters=common.n_clusters,
+        image_size=common.image_size,
+        label_column=common.label_column,
+        row_norm=common.row_norm,
     )
     if common.subset:
         data = data.subset(common.subset, seed=common.seed)
@@ -90,9 +133,12 @@ def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
         common = dataclasses.replace(common, batch_size=data.n_samples)
     common = resolve_budget(recipe, common, data.n_samples)
     load_time = time.perf_counter() - t0
-    print(f"[data] {data.name}: {data.n_samples} samples of shape {data.x.shape[1:]}, "
-          f"K={data.n_clusters}, labels={'yes' if data.y is not None else 'no'} "
-          f"({load_time:.1f} s)", flush=True)
+    print(
+        f"[data] {data.name}: {data.n_samples} samples of shape {data.x.shape[1:]}, "
+        f"K={data.n_clusters}, labels={'yes' if data.y is not None else 'no'} "
+        f"({load_time:.1f} s)",
+        flush=True,
+    )
 
     out_dir = Path(common.output_dir or f"runs/{recipe.name}_{data.name}_seed{common.seed}")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -102,23 +148,49 @@ def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(out_dir / "tensorboard")))
 
     model = recipe.build(cfg, common, data)
+    model.attach_targets(data.n_samples)
 
-    # Pretraining (cached per data set + everything that determines the weights).
-    cache_path = common.pretrained
-    if cache_path is None and common.pretrain_cache_dir:
-        key = pretrain_cache_key(method=recipe.name, data=data.sha256, seed=common.seed,
-                                 epochs=common.pretrain_epochs, batch=common.batch_size,
-                                 **recipe.pretrain_key(cfg, common, data))
-        cache_path = Path(common.pretrain_cache_dir) / f"{recipe.name}_{data.name}_{key}.weights.h5"
-    elif cache_path is not None and not Path(cache_path).is_file():
-        raise FileNotFoundError(f"--pretrained {cache_path} does not exist.")
-    pre = recipe.pretrain(model, cfg, common, data, cache_path, callbacks)
+    # Resume: a checkpoint of this very run (same data, seed and settings) continues the
+    # clustering phase where it stopped; pretraining and k-means are not redone.
+    from tfdeepclust.training.checkpointing import ClusteringCheckpoint
 
-    t0 = time.perf_counter()
-    init = recipe.initialise(model, cfg, common, data)
-    init["wall_time_s"] = time.perf_counter() - t0
+    ckpt = ClusteringCheckpoint(out_dir / "checkpoints", model)
+    fingerprint = run_fingerprint(recipe.name, data.sha256, common, cfg)
+    resumed_from, history = _maybe_resume(ckpt, out_dir, fingerprint, common.fresh)
 
-    clus = recipe.cluster(model, cfg, common, data, callbacks)
+    if resumed_from is None:
+        # Pretraining (cached per data set + everything that determines the weights).
+        cache_path = common.pretrained
+        if cache_path is None and common.pretrain_cache_dir:
+            key = pretrain_cache_key(
+                method=recipe.name,
+                data=data.sha256,
+                seed=common.seed,
+                epochs=common.pretrain_epochs,
+                batch=common.batch_size,
+                **recipe.pretrain_key(cfg, common, data),
+            )
+            cache_path = (
+                Path(common.pretrain_cache_dir) / f"{recipe.name}_{data.name}_{key}.weights.h5"
+            )
+        elif cache_path is not None and not Path(cache_path).is_file():
+            raise FileNotFoundError(f"--pretrained {cache_path} does not exist.")
+        pre = recipe.pretrain(model, cfg, common, data, cache_path, callbacks)
+        t0 = time.perf_counter()
+        init = recipe.initialise(model, cfg, common, data)
+        init["wall_time_s"] = time.perf_counter() - t0
+    else:
+        pre = {"resumed": True, "wall_time_s": 0.0}
+        init = {"resumed": True, "wall_time_s": 0.0}
+        print(
+            f"[resume] continuing from the checkpoint at iteration {resumed_from} in "
+            f"{ckpt.directory}",
+            flush=True,
+        )
+    _write_run_state(out_dir, fingerprint, "clustering")
+
+    clus = recipe.cluster(model, cfg, common, data, callbacks, checkpoint=ckpt, history=history)
+    _write_run_state(out_dir, fingerprint, "complete")
 
     t0 = time.perf_counter()
     final = recipe.finalize(model, cfg, common, data)
@@ -128,12 +200,20 @@ def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
         metrics = supervised_metrics(data.y, labels)
         if "labels_q" in final:
             metrics["acc_argmax_q"] = supervised_metrics(data.y, final["labels_q"])["acc"]
-    label_free = label_free_metrics(labels, data.n_clusters, final.get("probabilities"),
-                                    final.get("embedding"), seed=common.seed)
+    label_free = label_free_metrics(
+        labels,
+        data.n_clusters,
+        final.get("probabilities"),
+        final.get("embedding"),
+        seed=common.seed,
+    )
     eval_time = time.perf_counter() - t0
 
-    labels_path = _write_labels(out_dir / results_path.name.replace("results", "labels")
-                                .replace(".json", ".csv"), labels, data.y)
+    labels_path = _write_labels(
+        out_dir / results_path.name.replace("results", "labels").replace(".json", ".csv"),
+        labels,
+        data.y,
+    )
 
     export_path = None
     t0 = time.perf_counter()
@@ -141,10 +221,17 @@ def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
         from tfdeepclust.export import export_saved_model
 
         export_path = export_saved_model(
-            model, common.export_dir, f"{recipe.name}_{data.name}",
-            metadata={"dataset": data.name, "data_sha256": data.sha256, "metrics": metrics,
-                      "git_sha": git_sha(), "seed": common.seed,
-                      "config": config_dict(cfg)},
+            model,
+            common.export_dir,
+            f"{recipe.name}_{data.name}",
+            metadata={
+                "dataset": data.name,
+                "data_sha256": data.sha256,
+                "metrics": metrics,
+                "git_sha": git_sha(),
+                "seed": common.seed,
+                "config": config_dict(cfg),
+            },
         )
     export_time = time.perf_counter() - t0
 
@@ -157,7 +244,10 @@ def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
         "metrics": metrics,
         "label_free": label_free,
         "kmeans_init": init,
-        "convergence": {k: clus[k] for k in ("converged", "stop_reason", "n_iter") if k in clus},
+        "convergence": {
+            **{k: clus[k] for k in ("converged", "stop_reason", "n_iter") if k in clus},
+            "resumed_from_iteration": resumed_from,
+        },
         "wall_time_s": {
             "load": load_time,
             "pretrain": pre.get("wall_time_s"),
@@ -168,8 +258,10 @@ def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
             "total": time.perf_counter() - t_start,
         },
         "budget": common.budget,
-        "config": {**config_dict(common), **{f"{recipe.name}.{k}": v
-                                            for k, v in config_dict(cfg).items()}},
+        "config": {
+            **config_dict(common),
+            **{f"{recipe.name}.{k}": v for k, v in config_dict(cfg).items()},
+        },
         "pretrain": pre,
         "history": clus.get("history", []),
         "epoch_losses": clus.get("epoch_losses", {}),
@@ -200,20 +292,28 @@ def _print_summary(r: dict) -> None:
     m = r["metrics"]
     lf = r["label_free"]
     print("=" * 72)
-    print(f"{r['method']} on {r['dataset']} (seed {r['seed']}, {r['n_samples']} samples, "
-          f"K={r['n_clusters']}): stop={r['convergence'].get('stop_reason')} after "
-          f"{r['convergence'].get('n_iter')} iterations")
+    print(
+        f"{r['method']} on {r['dataset']} (seed {r['seed']}, {r['n_samples']} samples, "
+        f"K={r['n_clusters']}): stop={r['convergence'].get('stop_reason')} after "
+        f"{r['convergence'].get('n_iter')} iterations"
+    )
     if m["acc"] is not None:
-        print(f"ACC {m['acc']:.4f}  NMI {m['nmi']:.4f} (geometric {m['nmi_geometric']:.4f})  "
-              f"ARI {m['ari']:.4f}")
+        print(
+            f"ACC {m['acc']:.4f}  NMI {m['nmi']:.4f} (geometric {m['nmi_geometric']:.4f})  "
+            f"ARI {m['ari']:.4f}"
+        )
     else:
         print("no labels: ACC/NMI/ARI not computed")
     sil = lf["silhouette"]
-    print(f"cluster sizes {lf['cluster_sizes']}  size entropy {lf['size_entropy']:.3f}  "
-          f"silhouette {'n/a' if sil is None else f'{sil:.3f}'}")
+    print(
+        f"cluster sizes {lf['cluster_sizes']}  size entropy {lf['size_entropy']:.3f}  "
+        f"silhouette {'n/a' if sil is None else f'{sil:.3f}'}"
+    )
     wt = r["wall_time_s"]
-    print(f"wall time: pretrain {wt['pretrain']:.1f} s, cluster {wt['cluster']:.1f} s, "
-          f"total {wt['total']:.1f} s")
+    print(
+        f"wall time: pretrain {wt['pretrain']:.1f} s, cluster {wt['cluster']:.1f} s, "
+        f"total {wt['total']:.1f} s"
+    )
     if r["export_path"]:
         print(f"exported SavedModel: {r['export_path']}")
     print(f"results: {r['results_path']}  labels: {r['labels_path']}")

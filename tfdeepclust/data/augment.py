@@ -51,9 +51,16 @@ def build_augmenter(preset: str, seed: int, channels: int = 1) -> keras.Sequenti
             # Zooming in by up to 40 % = a random 60-100 % crop rescaled to full size.
             (L.RandomZoom, dict(height_factor=(-0.4, 0.0), fill_mode="reflect")),
             (L.RandomFlip, dict(mode="horizontal")),
-            (L.RandomColorJitter, dict(value_range=(0, 1), brightness_factor=0.4,
-                                       contrast_factor=0.4, saturation_factor=(0.3, 0.7),
-                                       hue_factor=0.125)),
+            (
+                L.RandomColorJitter,
+                dict(
+                    value_range=(0, 1),
+                    brightness_factor=0.4,
+                    contrast_factor=0.4,
+                    saturation_factor=(0.3, 0.7),
+                    hue_factor=0.125,
+                ),
+            ),
         ]
     else:
         raise ValueError(f"Unknown augmentation preset {preset!r}; choose one of {PRESETS}.")

@@ -30,8 +30,9 @@ TFDS_DATASETS: dict[str, TfdsSpec] = {
     "usps": TfdsSpec("usps", ("train", "test"), 10),
     "cifar10": TfdsSpec("cifar10", ("train", "test"), 10),
     # CIFAR-100-20: the 20 super-classes are TFDS's `coarse_label`, not `label` (100 classes).
-    "cifar100_20": TfdsSpec("cifar100", ("train", "test"), 20, label_key="coarse_label",
-                            folder="cifar100"),
+    "cifar100_20": TfdsSpec(
+        "cifar100", ("train", "test"), 20, label_key="coarse_label", folder="cifar100"
+    ),
     "stl10": TfdsSpec("stl10", ("train", "test"), 10),
 }
 TABULAR_DATASETS = ("mice_protein",)
@@ -43,9 +44,7 @@ def dataset_names() -> list[str]:
     return sorted([*TFDS_DATASETS, *TABULAR_DATASETS])
 
 
-def validate_data(
-    x: np.ndarray, y: np.ndarray | None, n_clusters: int, name: str
-) -> None:
+def validate_data(x: np.ndarray, y: np.ndarray | None, n_clusters: int, name: str) -> None:
     """Rejects data no clustering method can train on, naming the problem and the fix."""
     if x.ndim not in (2, 4):
         raise DataError(f"{name}: data has shape {x.shape}; expected [N, D] or [N, H, W, C].")

@@ -171,8 +171,7 @@ def load_tfds_arrays(
     # One split at a time: a "train+test" read interleaves the splits' files.
     xs, ys = [], []
     for split in splits:
-        arrays = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1,
-                                                  shuffle_files=False))
+        arrays = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1, shuffle_files=False))
         xs.append(arrays["image"])
         if label_key is not None:
             ys.append(np.asarray(arrays[label_key], dtype=np.int64))

@@ -23,7 +23,7 @@ def _scale_images(x: np.ndarray) -> np.ndarray:
                 f"Integer image values span [{x.min()}, {top}]; expected 0..255 (8-bit) or "
                 "0..65535 (16-bit). Convert your images to one of these ranges or to [0, 1] floats."
             )
-        return (x.astype(np.float32) / np.float32(255.0 if top <= 255 else 65535.0))
+        return x.astype(np.float32) / np.float32(255.0 if top <= 255 else 65535.0)
     x = x.astype(np.float32)
     if x.size and float(x.max()) > 1.0 + 1e-6:
         if float(x.min()) >= 0.0 and float(x.max()) <= 255.0:
@@ -126,7 +126,8 @@ def load_image_folder(
     arr = np.stack(
         [
             np.asarray(
-                im.convert(mode) if im.size == target
+                im.convert(mode)
+                if im.size == target
                 else im.convert(mode).resize(target, Image.BILINEAR),
                 dtype=np.uint8,
             )

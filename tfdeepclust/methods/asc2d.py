@@ -104,8 +104,10 @@ class ASC2D(DeepClusteringModel):
         # Soft cluster fractions of the training set (Σ_i q_ij / N) at the end of training: D2 of
         # a new sample is computed with them, so prediction needs no training data.
         self.cluster_fractions = self.add_weight(
-            name="cluster_fractions", shape=(self.n_clusters,),
-            initializer=keras.initializers.Constant(1.0 / self.n_clusters), trainable=False,
+            name="cluster_fractions",
+            shape=(self.n_clusters,),
+            initializer=keras.initializers.Constant(1.0 / self.n_clusters),
+            trainable=False,
         )
         self.trackers = {n: keras.metrics.Mean(name=n) for n in LOSS_NAMES}
         self.build_on_dummy()
@@ -124,8 +126,20 @@ class ASC2D(DeepClusteringModel):
     @property
     def ae_variables(self):
         """Encoder + decoder + centroids: the variables of the main update."""
-        return (self.encoder.trainable_weights + self.decoder.trainable_weights
-                + self.clustering.trainable_weights)
+        return (
+            self.encoder.trainable_weights
+            + self.decoder.trainable_weights
+            + self.clustering.trainable_weights
+        )
+
+    def optimizers_by_name(self) -> dict:
+        return {"ae_optimizer": self.ae_optimizer, "d_optimizer": self.d_optimizer}
+
+    def optimizer_variable_groups(self) -> dict:
+        return {
+            "ae_optimizer": self.ae_variables,
+            "d_optimizer": self.discriminator.trainable_weights,
+        }
 
     @property
     def metrics(self):
@@ -174,12 +188,19 @@ class ASC2D(DeepClusteringModel):
             l_c = distribution_consistency_loss(d1, d2)
             l_s = self_supervision_loss(z, d2)
             l_csd = cluster_specificity_loss(z)
-            total = (l_ae + self.lambda1 * l_adv + l_c + self.lambda2 * l_s
-                     + self.lambda3 * l_csd)
+            total = l_ae + self.lambda1 * l_adv + l_c + self.lambda2 * l_s + self.lambda3 * l_csd
         variables = self.ae_variables
         self.ae_optimizer.apply(tape.gradient(total, variables), variables)
-        values = dict(loss=total, l_ae=l_ae, l_c=l_c, l_s=l_s, l_csd=l_csd, l_adv=l_adv,
-                      d_loss=d_loss, d_real_acc=d_acc)
+        values = dict(
+            loss=total,
+            l_ae=l_ae,
+            l_c=l_c,
+            l_s=l_s,
+            l_csd=l_csd,
+            l_adv=l_adv,
+            d_loss=d_loss,
+            d_real_acc=d_acc,
+        )
         for name, value in values.items():
             self.trackers[name].update_state(value)
         return {name: t.result() for name, t in self.trackers.items()}
@@ -187,10 +208,15 @@ class ASC2D(DeepClusteringModel):
     def get_config(self):
         return {
             **super().get_config(),
-            "lambda1": self.lambda1, "lambda2": self.lambda2, "lambda3": self.lambda3,
-            "use_discriminator": self.use_discriminator, "d_steps": self.d_steps,
-            "gen_loss": self.gen_loss, "filters": list(self.filters),
+            "lambda1": self.lambda1,
+            "lambda2": self.lambda2,
+            "lambda3": self.lambda3,
+            "use_discriminator": self.use_discriminator,
+            "d_steps": self.d_steps,
+            "gen_loss": self.gen_loss,
+            "filters": list(self.filters),
             "disc_hidden": list(self.disc_hidden),
-            "embedding_activation": self.embedding_activation, "alpha": self.alpha,
+            "embedding_activation": self.embedding_activation,
+            "alpha": self.alpha,
             "ae_reduction": self.ae_reduction,
         }

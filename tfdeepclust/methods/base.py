@@ -53,6 +53,22 @@ class DeepClusteringModel(keras.Model):
             raise RuntimeError("Call attach_targets(n_samples) before training.")
         return store
 
+    # === Optimizers (for checkpoints) ===
+    def optimizers_by_name(self) -> dict:
+        """Every optimizer the train step uses, by checkpoint name."""
+        return {"optimizer": self.optimizer}
+
+    def optimizer_variable_groups(self) -> dict:
+        """The variable list each optimizer of :meth:`optimizers_by_name` updates."""
+        return {"optimizer": self.trainable_variables}
+
+    def build_optimizers(self) -> None:
+        """Creates every optimizer's slots now (they are otherwise built in the first step)."""
+        groups = self.optimizer_variable_groups()
+        for name, opt in self.optimizers_by_name().items():
+            if not opt.built:
+                opt.build(groups[name])
+
     # === Inference ===
     def assignment_probabilities(self, q):
         """Maps soft assignments Q to the probabilities labels are read from (default: Q)."""

@@ -77,28 +77,45 @@ def build_conv_autoencoder(
 
     x_in = keras.Input(shape=input_shape, name="x")
     t = EdgePad2D(ph - h, pw - w, name="pad")(x_in) if (ph, pw) != (h, w) else x_in
-    t = layers.Conv2D(f1, 5, strides=2, padding="same", activation="relu",
-                      kernel_initializer=init, name="conv1")(t)
-    t = layers.Conv2D(f2, 5, strides=2, padding="same", activation="relu",
-                      kernel_initializer=init, name="conv2")(t)
-    t = layers.Conv2D(f3, 3, strides=2, padding=pad3[0], activation="relu",
-                      kernel_initializer=init, name="conv3")(t)
+    t = layers.Conv2D(
+        f1, 5, strides=2, padding="same", activation="relu", kernel_initializer=init, name="conv1"
+    )(t)
+    t = layers.Conv2D(
+        f2, 5, strides=2, padding="same", activation="relu", kernel_initializer=init, name="conv2"
+    )(t)
+    t = layers.Conv2D(
+        f3, 3, strides=2, padding=pad3[0], activation="relu", kernel_initializer=init, name="conv3"
+    )(t)
     feat_shape = tuple(int(v) for v in t.shape[1:])
     t = layers.Flatten(name="flatten")(t)
-    z = layers.Dense(latent_dim, activation=embedding_activation, kernel_initializer=init,
-                     name="embedding")(t)
+    z = layers.Dense(
+        latent_dim, activation=embedding_activation, kernel_initializer=init, name="embedding"
+    )(t)
     encoder = keras.Model(x_in, z, name=f"{name}_encoder")
 
     z_in = keras.Input(shape=(latent_dim,), name="z")
-    t = layers.Dense(feat_shape[0] * feat_shape[1] * feat_shape[2], activation="relu",
-                     kernel_initializer=init, name="dense")(z_in)
+    t = layers.Dense(
+        feat_shape[0] * feat_shape[1] * feat_shape[2],
+        activation="relu",
+        kernel_initializer=init,
+        name="dense",
+    )(z_in)
     t = layers.Reshape(feat_shape, name="reshape")(t)
-    t = layers.Conv2DTranspose(f2, 3, strides=2, padding=pad3[0], activation="relu",
-                               kernel_initializer=init, name="deconv3")(t)
-    t = layers.Conv2DTranspose(f1, 5, strides=2, padding="same", activation="relu",
-                               kernel_initializer=init, name="deconv2")(t)
-    t = layers.Conv2DTranspose(c, 5, strides=2, padding="same", kernel_initializer=init,
-                               name="deconv1")(t)
+    t = layers.Conv2DTranspose(
+        f2,
+        3,
+        strides=2,
+        padding=pad3[0],
+        activation="relu",
+        kernel_initializer=init,
+        name="deconv3",
+    )(t)
+    t = layers.Conv2DTranspose(
+        f1, 5, strides=2, padding="same", activation="relu", kernel_initializer=init, name="deconv2"
+    )(t)
+    t = layers.Conv2DTranspose(
+        c, 5, strides=2, padding="same", kernel_initializer=init, name="deconv1"
+    )(t)
     if (ph, pw) != (h, w):
         t = layers.Cropping2D(((0, ph - h), (0, pw - w)), name="crop")(t)
     decoder = keras.Model(z_in, t, name=f"{name}_decoder")

@@ -19,7 +19,8 @@ def build_mlp_discriminator(
     x_in = keras.Input(shape=(input_dim,), name="x")
     t = x_in
     for i, units in enumerate(hidden):
-        t = layers.Dense(units, activation="relu", kernel_initializer=kernel_initializer,
-                         name=f"hidden{i + 1}")(t)
+        t = layers.Dense(
+            units, activation="relu", kernel_initializer=kernel_initializer, name=f"hidden{i + 1}"
+        )(t)
     logit = layers.Dense(1, kernel_initializer=kernel_initializer, name="logit")(t)
     return keras.Model(x_in, logit, name=name)

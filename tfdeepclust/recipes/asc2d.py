@@ -63,12 +63,21 @@ class ASC2DRecipe:
                 f"{data.x.shape}. Use train_adec.py for tabular data."
             )
         model = ASC2D(
-            data.x.shape[1:], data.n_clusters, lambda1=cfg.lambda1, lambda2=cfg.lambda2,
-            lambda3=cfg.lambda3, use_discriminator=cfg.use_discriminator, d_steps=cfg.d_steps,
-            gen_loss=cfg.gen_loss, filters=cfg.filters, disc_hidden=cfg.disc_hidden,
-            embedding_activation=None if cfg.embedding_activation == "linear"
+            data.x.shape[1:],
+            data.n_clusters,
+            lambda1=cfg.lambda1,
+            lambda2=cfg.lambda2,
+            lambda3=cfg.lambda3,
+            use_discriminator=cfg.use_discriminator,
+            d_steps=cfg.d_steps,
+            gen_loss=cfg.gen_loss,
+            filters=cfg.filters,
+            disc_hidden=cfg.disc_hidden,
+            embedding_activation=None
+            if cfg.embedding_activation == "linear"
             else cfg.embedding_activation,
-            alpha=cfg.alpha, ae_reduction=cfg.ae_reduction,
+            alpha=cfg.alpha,
+            ae_reduction=cfg.ae_reduction,
         )
         model.compile(
             ae_optimizer=keras.optimizers.Adam(cfg.lr_ae, epsilon=cfg.adam_epsilon),
@@ -79,17 +88,30 @@ class ASC2DRecipe:
     def pretrain_key(self, cfg: ASC2DConfig, common: CommonConfig, data) -> dict:
         """Everything that determines the pretrained weights (the cache key; tuning trials that
         change only clustering-phase settings share one pretraining)."""
-        return {"shape": list(data.x.shape[1:]), "k": data.n_clusters,
-                "filters": list(cfg.filters), "act": cfg.embedding_activation,
-                "lr": cfg.lr_pretrain, "eps": cfg.adam_epsilon}
+        return {
+            "shape": list(data.x.shape[1:]),
+            "k": data.n_clusters,
+            "filters": list(cfg.filters),
+            "act": cfg.embedding_activation,
+            "lr": cfg.lr_pretrain,
+            "eps": cfg.adam_epsilon,
+        }
 
     def pretrain(self, model, cfg, common, data, cache_path, callbacks) -> dict:
         from tfdeepclust.training.pretrain import pretrain_autoencoder
 
         return pretrain_autoencoder(
-            model.encoder, model.decoder, data.x, common.pretrain_epochs, common.batch_size,
-            cfg.lr_pretrain, common.seed, epsilon=cfg.adam_epsilon, cache_path=cache_path,
-            verbose=common.verbose, callbacks=callbacks,
+            model.encoder,
+            model.decoder,
+            data.x,
+            common.pretrain_epochs,
+            common.batch_size,
+            cfg.lr_pretrain,
+            common.seed,
+            epsilon=cfg.adam_epsilon,
+            cache_path=cache_path,
+            verbose=common.verbose,
+            callbacks=callbacks,
         )
 
     def initialise(self, model, cfg, common, data) -> dict:
@@ -99,17 +121,30 @@ class ASC2DRecipe:
             from tfdeepclust.metrics import supervised_metrics
 
             out["metrics"] = supervised_metrics(data.y, labels)
-            print(f"[init] AE + k-means: ACC {out['metrics']['acc']:.4f} "
-                  f"NMI {out['metrics']['nmi']:.4f}", flush=True)
+            print(
+                f"[init] AE + k-means: ACC {out['metrics']['acc']:.4f} "
+                f"NMI {out['metrics']['nmi']:.4f}",
+                flush=True,
+            )
         return out
 
-    def cluster(self, model, cfg, common, data, callbacks) -> dict:
+    def cluster(self, model, cfg, common, data, callbacks, checkpoint=None, history=None) -> dict:
         from tfdeepclust.training.self_training import run_self_training
 
         return run_self_training(
-            model, data.x, data.y, common.batch_size, common.seed, common.update_interval,
-            common.tol, common.maxiter, shuffle=cfg.shuffle, callbacks=callbacks,
+            model,
+            data.x,
+            data.y,
+            common.batch_size,
+            common.seed,
+            common.update_interval,
+            common.tol,
+            common.maxiter,
+            shuffle=cfg.shuffle,
+            callbacks=callbacks,
             verbose=common.verbose,
+            checkpoint=checkpoint,
+            history=history,
         )
 
     def finalize(self, model, cfg, common, data) -> dict:

@@ -64,8 +64,13 @@ def pretrain_autoencoder(
     if cache_path is not None and Path(cache_path).is_file():
         ae.load_weights(cache_path)
         print(f"[pretrain] loaded cached auto-encoder weights from {cache_path}", flush=True)
-        return {"cached": True, "epochs": epochs, "final_loss": None,
-                "wall_time_s": time.perf_counter() - t0, "cache_path": str(cache_path)}
+        return {
+            "cached": True,
+            "epochs": epochs,
+            "final_loss": None,
+            "wall_time_s": time.perf_counter() - t0,
+            "cache_path": str(cache_path),
+        }
     ds = make_train_dataset(x, batch_size, seed, augmenter=augmenter)
     ds = ds.map(lambda xb, _idx: (xb, xb))
     ae.compile(
@@ -74,8 +79,18 @@ def pretrain_autoencoder(
     )
     final = None
     if epochs > 0:
-        hist = ae.fit(ds, epochs=epochs, steps_per_epoch=steps_per_epoch(len(x), batch_size),
-                      verbose=verbose, callbacks=callbacks or [])
+        cbs = list(callbacks or [])
+        if cache_path is not None:
+            # Epoch-level backups next to the cache file: a killed pretraining resumes from its
+            # last finished epoch (Keras deletes the backup when fit completes).
+            cbs.insert(0, keras.callbacks.BackupAndRestore(str(cache_path) + ".backup"))
+        hist = ae.fit(
+            ds,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch(len(x), batch_size),
+            verbose=verbose,
+            callbacks=cbs,
+        )
         final = float(hist.history["loss"][-1])
     if cache_path is not None:
         cache_path = Path(cache_path)
@@ -83,6 +98,10 @@ def pretrain_autoencoder(
         tmp = cache_path.with_name(f".tmp-{os.getpid()}-{cache_path.name}")
         ae.save_weights(tmp)
         os.replace(tmp, cache_path)
-    return {"cached": False, "epochs": epochs, "final_loss": final,
-            "wall_time_s": time.perf_counter() - t0,
-            "cache_path": None if cache_path is None else str(cache_path)}
+    return {
+        "cached": False,
+        "epochs": epochs,
+        "final_loss": final,
+        "wall_time_s": time.perf_counter() - t0,
+        "cache_path": None if cache_path is None else str(cache_path),
+    }

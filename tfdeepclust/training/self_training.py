@@ -9,6 +9,7 @@ import keras
 import numpy as np
 
 from tfdeepclust.data.pipeline import make_train_dataset, steps_per_epoch
+from tfdeepclust.training.checkpointing import CheckpointEvery
 from tfdeepclust.training.target_refresh import TargetRefresh
 
 
@@ -25,11 +26,17 @@ def run_self_training(
     augmenter=None,
     callbacks: list | None = None,
     verbose: int = 2,
+    checkpoint=None,
+    history: list[dict] | None = None,
 ) -> dict:
     """Trains ``model`` (whose ``train_step`` gathers targets by sample id) until tol/maxiter.
 
-    The model must be compiled and have its centroids initialised. Keras epochs here are passes
-    over the data (``ceil(N / batch)`` steps); the callback stops mid-epoch when needed.
+    The model must be compiled and have its centroids initialised (or restored). Keras epochs
+    here are passes over the data (``ceil(N / batch)`` steps); the callback stops mid-epoch.
+
+    Args (beyond the obvious):
+        checkpoint: A ``ClusteringCheckpoint``: saved at every target refresh and at the end.
+        history: Refresh history so far (when resuming from a checkpoint).
 
     Returns:
         ``converged``, ``stop_reason``, ``n_iter``, ``history`` (per refresh), ``wall_time_s``,
@@ -38,19 +45,34 @@ def run_self_training(
     t0 = time.perf_counter()
     if getattr(model, "__dict__", {}).get("_target_store") is None:
         model.attach_targets(len(x))
-    refresh = TargetRefresh(x, update_interval, tol, maxiter, y=y, verbose=1 if verbose else 0)
-    ds = make_train_dataset(x, batch_size, seed, shuffle=shuffle, augmenter=augmenter)
-    spe = steps_per_epoch(len(x), batch_size)
-    remaining = max(maxiter - int(model.target_store.iteration.numpy()), 0)
-    epochs = max(math.ceil(remaining / spe), 1)
-    hist = model.fit(ds, epochs=epochs, steps_per_epoch=spe, verbose=verbose,
-                     callbacks=[refresh, keras.callbacks.TerminateOnNaN(), *(callbacks or [])])
+    refresh = TargetRefresh(
+        x, update_interval, tol, maxiter, y=y, verbose=1 if verbose else 0, history=history
+    )
+    store = model.target_store
+    remaining = max(maxiter - int(store.iteration.numpy()), 0)
+    extra = [] if checkpoint is None else [CheckpointEvery(checkpoint, update_interval, refresh)]
+    fit_history: dict = {}
+    if int(store.stopped.numpy()) or remaining == 0:
+        # Nothing left to train (a finished run being resumed): Keras would still run one step.
+        refresh.set_model(model)
+        refresh.on_train_begin()
+    else:
+        ds = make_train_dataset(x, batch_size, seed, shuffle=shuffle, augmenter=augmenter)
+        spe = steps_per_epoch(len(x), batch_size)
+        epochs = max(math.ceil(remaining / spe), 1)
+        fit_history = model.fit(
+            ds,
+            epochs=epochs,
+            steps_per_epoch=spe,
+            verbose=verbose,
+            callbacks=[refresh, *extra, keras.callbacks.TerminateOnNaN(), *(callbacks or [])],
+        ).history
     return {
         "converged": refresh.converged_,
         "stop_reason": refresh.stop_reason_ or "maxiter",
-        "n_iter": int(model.target_store.iteration.numpy()),
+        "n_iter": int(store.iteration.numpy()),
         "history": refresh.history_,
-        "epoch_losses": {k: [float(v) for v in vals] for k, vals in hist.history.items()},
+        "epoch_losses": {k: [float(v) for v in vals] for k, vals in fit_history.items()},
         "refresh_time_s": refresh.refresh_time_s,
         "wall_time_s": time.perf_counter() - t0,
     }

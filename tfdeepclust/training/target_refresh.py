@@ -25,6 +25,7 @@ class TargetStore(tf.Module):
         p: ``[N, K]`` target distribution, gathered by sample id in ``train_step``.
         labels_prev: ``[N]`` labels at the last refresh (for the label-change ratio).
         iteration: Global clustering iterations done (survives resume).
+        stopped: 1 after the tol stop.
     """
 
     def __init__(self, n_samples: int, n_clusters: int):
@@ -36,6 +37,9 @@ class TargetStore(tf.Module):
             tf.fill([n_samples], tf.constant(-1, tf.int64)), trainable=False, name="labels_prev"
         )
         self.iteration = tf.Variable(0, dtype=tf.int64, trainable=False, name="iteration")
+        # 1 once the label-change stop fired: a resumed converged run does not train on (a run
+        # stopped by maxiter continues when resumed with a larger maxiter).
+        self.stopped = tf.Variable(0, dtype=tf.int64, trainable=False, name="stopped")
 
 
 class TargetRefresh(keras.callbacks.Callback):
@@ -52,6 +56,7 @@ class TargetRefresh(keras.callbacks.Callback):
         y: Optional labels, only to log ACC/NMI at refreshes (never used for decisions).
         target_fn: Q -> P; the DEC target by default.
         verbose: Print a line per refresh.
+        history: Refresh history of the run so far (when resuming).
 
     After training: ``converged_``, ``stop_reason_`` (``"tol"``, ``"maxiter"`` or ``None``),
     ``n_iter_`` and ``history_`` (one dict per refresh).
@@ -66,6 +71,7 @@ class TargetRefresh(keras.callbacks.Callback):
         y: np.ndarray | None = None,
         target_fn: Callable[[np.ndarray], np.ndarray] = target_distribution,
         verbose: int = 1,
+        history: list[dict] | None = None,
     ):
         super().__init__()
         if update_interval < 1:
@@ -76,7 +82,7 @@ class TargetRefresh(keras.callbacks.Callback):
         self.converged_ = False
         self.stop_reason_: str | None = None
         self.n_iter_ = 0
-        self.history_: list[dict] = []
+        self.history_: list[dict] = list(history or [])
         self.refresh_time_s = 0.0
 
     @property
@@ -109,15 +115,18 @@ class TargetRefresh(keras.callbacks.Callback):
             entry.update(supervised_metrics(self.y, labels))
         self.history_.append(entry)
         if self.verbose:
-            extra = "".join(
-                f" {k}={entry[k]:.4f}" for k in ("acc", "nmi") if k in entry
-            )
+            extra = "".join(f" {k}={entry[k]:.4f}" for k in ("acc", "nmi") if k in entry)
             print(f"[refresh] iter {it}: delta_label={delta:.5f}{extra}", flush=True)
         return delta
 
     def on_train_begin(self, logs=None):
         it = int(self.store.iteration.numpy())
-        if it >= self.maxiter:
+        self.n_iter_ = it
+        if int(self.store.stopped.numpy()):
+            # A resumed run that had converged: report it and train no more.
+            self.converged_ = True
+            self._stop("tol")
+        elif it >= self.maxiter:
             self._stop("maxiter")
         elif it == 0 or int(self.store.labels_prev.numpy()[0]) < 0:
             self.refresh()
@@ -135,6 +144,8 @@ class TargetRefresh(keras.callbacks.Callback):
 
     def _stop(self, reason: str) -> None:
         self.stop_reason_ = reason
+        if reason == "tol":
+            self.store.stopped.assign(1)
         self.model.stop_training = True
         if self.verbose:
             print(f"[stop] {reason} at iteration {int(self.store.iteration.numpy())}", flush=True)

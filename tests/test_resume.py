@@ -1,0 +1,71 @@
+"""kill -9 in the clustering phase, rerun the same command: it resumes and finishes."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_from_its_checkpoint(tmp_path):
+    out = tmp_path / "out"
+    cmd = [sys.executable, str(REPO / "train_asc2d.py"), "--subset", "800", "--pretrain-epochs",
+           "2", "--maxiter", "80", "--update-interval", "10", "--tol", "-1", "--output-dir",
+           str(out), "--pretrain-cache-dir", str(tmp_path / "cache"), "--no-export",
+           "--verbose", "0"]
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    ckpt_dir = out / "checkpoints"
+    deadline = time.time() + 400
+    reached = None
+    while time.time() < deadline and proc.poll() is None:
+        index = ckpt_dir / "checkpoint"
+        if index.is_file():
+            nums = [int(n) for n in re.findall(r"ckpt-(\d+)", index.read_text())]
+            if nums and max(nums) >= 20:
+                reached = max(nums)
+                break
+        time.sleep(0.2)
+    assert reached is not None, "no checkpoint at iteration >= 20 before the deadline"
+    os.killpg(proc.pid, signal.SIGKILL)  # kill -9, mid-run
+    proc.wait()
+    assert not (out / "results.json").exists()
+
+    rerun = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True,
+                           timeout=600)
+    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    m = re.search(r"\[resume\] continuing from the checkpoint at iteration (\d+)", rerun.stdout)
+    assert m, rerun.stdout[-3000:]
+    resumed = int(m.group(1))
+    assert 20 <= resumed < 80 and resumed % 10 == 0
+    res = json.loads((out / "results.json").read_text())
+    assert res["convergence"]["resumed_from_iteration"] == resumed
+    assert res["convergence"]["n_iter"] == 80 and res["convergence"]["stop_reason"] == "maxiter"
+    # The refresh history spans the whole run, before and after the kill.
+    iterations = [h["iteration"] for h in res["history"]]
+    assert iterations[0] == 0 and iterations[-1] == 70 and resumed in iterations
+
+
+def test_checkpoint_of_another_configuration_is_not_resumed(tmp_path):
+    out = tmp_path / "out"
+    (out / "checkpoints").mkdir(parents=True)
+    (out / "run_state.json").write_text(json.dumps({"fingerprint": "other", "phase": "x"}))
+    # A checkpoint index pointing at a file makes the folder look like a checkpoint folder.
+    (out / "checkpoints" / "checkpoint").write_text('model_checkpoint_path: "ckpt-10"\n')
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "train_asc2d.py"), "--quick", "--subset", "300",
+         "--output-dir", str(out), "--no-export", "--pretrain-cache-dir", str(tmp_path / "c")],
+        cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True,
+        text=True, timeout=300)
+    assert proc.returncode == 2
+    assert "different data or settings" in proc.stdout and "--fresh" in proc.stdout
+    assert (out / "checkpoints" / "checkpoint").is_file()  # nothing deleted
