@@ -17,13 +17,37 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_killed_run_resumes_from_its_checkpoint(tmp_path):
     out = tmp_path / "out"
-    cmd = [sys.executable, str(REPO / "train_asc2d.py"), "--subset", "800", "--pretrain-epochs",
-           "2", "--maxiter", "80", "--update-interval", "10", "--tol", "-1", "--output-dir",
-           str(out), "--pretrain-cache-dir", str(tmp_path / "cache"), "--no-export",
-           "--verbose", "0"]
+    cmd = [
+        sys.executable,
+        str(REPO / "train_asc2d.py"),
+        "--subset",
+        "800",
+        "--pretrain-epochs",
+        "2",
+        "--maxiter",
+        "80",
+        "--update-interval",
+        "10",
+        "--tol",
+        "-1",
+        "--output-dir",
+        str(out),
+        "--pretrain-cache-dir",
+        str(tmp_path / "cache"),
+        "--no-export",
+        "--verbose",
+        "0",
+    ]
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     ckpt_dir = out / "checkpoints"
     deadline = time.time() + 400
     reached = None
@@ -40,8 +64,7 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path):
     proc.wait()
     assert not (out / "results.json").exists()
 
-    rerun = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True,
-                           timeout=600)
+    rerun = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
     m = re.search(r"\[resume\] continuing from the checkpoint at iteration (\d+)", rerun.stdout)
     assert m, rerun.stdout[-3000:]
@@ -62,10 +85,24 @@ def test_checkpoint_of_another_configuration_is_not_resumed(tmp_path):
     # A checkpoint index pointing at a file makes the folder look like a checkpoint folder.
     (out / "checkpoints" / "checkpoint").write_text('model_checkpoint_path: "ckpt-10"\n')
     proc = subprocess.run(
-        [sys.executable, str(REPO / "train_asc2d.py"), "--quick", "--subset", "300",
-         "--output-dir", str(out), "--no-export", "--pretrain-cache-dir", str(tmp_path / "c")],
-        cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True,
-        text=True, timeout=300)
+        [
+            sys.executable,
+            str(REPO / "train_asc2d.py"),
+            "--quick",
+            "--subset",
+            "300",
+            "--output-dir",
+            str(out),
+            "--no-export",
+            "--pretrain-cache-dir",
+            str(tmp_path / "c"),
+        ],
+        cwd=tmp_path,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 2
     assert "different data or settings" in proc.stdout and "--fresh" in proc.stdout
     assert (out / "checkpoints" / "checkpoint").is_file()  # nothing deleted

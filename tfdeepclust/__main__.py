@@ -1,7 +1,13 @@
-"""``python -m tfdeepclust``: inspect exported models.
+"""``python -m tfdeepclust``: use exported models.
 
-``info --model DIR`` prints the signatures and the tfdeepclust metadata of an export (the newest
-version when DIR is a model folder holding integer versions).
+Commands:
+  info     print the signatures and the tfdeepclust metadata of an export
+  predict  cluster new data with an export: .npz (array ``x``), a folder of images, or a CSV;
+           writes ``input,cluster`` rows (CSV) and optionally the probabilities (.npy)
+
+A model path is ``saved_models/<name>`` (newest version) or ``saved_models/<name>/<version>``.
+Inputs go in the units the training data came in (the export applies the same scaling); image
+files are decoded and resized inside the model (the ``predict_images`` signature).
 """
 
 from __future__ import annotations
@@ -11,32 +17,15 @@ import json
 import sys
 from pathlib import Path
 
-
-def _resolve_version(path: Path) -> Path:
-    if (path / "saved_model.pb").is_file():
-        return path
-    versions = sorted(
-        (
-            int(p.name)
-            for p in path.glob("*")
-            if p.name.isdigit() and (p / "saved_model.pb").is_file()
-        ),
-        reverse=True,
-    )
-    if not versions:
-        raise FileNotFoundError(
-            f"{path} is not a SavedModel folder (no saved_model.pb) and holds no integer version "
-            "folders; pass saved_models/<name> or saved_models/<name>/<version>."
-        )
-    return path / str(versions[0])
+import numpy as np
 
 
 def cmd_info(args) -> int:
     import tensorflow as tf
 
-    from tfdeepclust.export import read_metadata
+    from tfdeepclust.export import read_metadata, resolve_version_dir
 
-    version_dir = _resolve_version(Path(args.model))
+    version_dir = resolve_version_dir(args.model)
     loaded = tf.saved_model.load(str(version_dir))
     print(f"model: {version_dir}")
     for name, fn in sorted(loaded.signatures.items()):
@@ -50,6 +39,74 @@ def cmd_info(args) -> int:
     return 0
 
 
+def _read_input(spec: str):
+    """Returns ``(kind, names, payload)``: raw arrays, or encoded image bytes for folders."""
+    from tfdeepclust.data.dataset import DataError
+    from tfdeepclust.data.user_sources import IMAGE_SUFFIXES, load_csv
+
+    kind, _, path = spec.partition(":") if spec[:4] in ("npz:", "dir:", "csv:") else ("", "", spec)
+    path = Path(path)
+    if not kind:
+        kind = "dir" if path.is_dir() else path.suffix.lstrip(".").lower()
+    if kind == "dir":
+        files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise DataError(f"no image files found in {path}")
+        return "images", [str(p.relative_to(path)) for p in files], [p.read_bytes() for p in files]
+    if kind == "npz":
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                x = f["x"]
+        except (OSError, KeyError, ValueError) as e:
+            raise DataError(f"{path}: cannot read array 'x' ({e}).") from e
+        x = x[..., None] if x.ndim == 3 else x
+        return "array", [str(i) for i in range(len(x))], x.astype(np.float32)
+    if kind == "csv":
+        x, _, _ = load_csv(path)
+        return "array", [str(i) for i in range(len(x))], x
+    raise DataError(f"cannot tell what {spec} is; use npz:PATH, dir:PATH or csv:PATH")
+
+
+def cmd_predict(args) -> int:
+    import tensorflow as tf
+
+    from tfdeepclust.atomic import atomic_write_text
+    from tfdeepclust.data.dataset import DataError
+    from tfdeepclust.export import resolve_version_dir
+
+    out = Path(args.output)
+    if out.exists() and not args.overwrite:
+        raise FileExistsError(f"{out} exists; pass --overwrite or choose another --output.")
+    version_dir = resolve_version_dir(args.model)
+    loaded = tf.saved_model.load(str(version_dir))
+    kind, names, payload = _read_input(args.input)
+    if kind == "images":
+        if "predict_images" not in loaded.signatures:
+            raise DataError(f"{version_dir} is not an image model; give an npz or csv input.")
+        fn, key = loaded.signatures["predict_images"], "images"
+    else:
+        fn, key = loaded.signatures["serving_default"], "x"
+        want = fn.structured_input_signature[1]["x"].shape[1:]
+        if tuple(payload.shape[1:]) != tuple(want):
+            raise DataError(
+                f"input samples have shape {payload.shape[1:]}, the model expects {tuple(want)}"
+            )
+    labels, probas = [], []
+    for i in range(0, len(names), args.batch_size):
+        batch = payload[i : i + args.batch_size]
+        res = fn(**{key: tf.constant(batch)})
+        labels.append(res["cluster_labels"].numpy())
+        probas.append(res["probabilities"].numpy())
+    labels, probas = np.concatenate(labels), np.concatenate(probas)
+    rows = ["input,cluster", *(f"{n},{c}" for n, c in zip(names, labels, strict=True))]
+    atomic_write_text(out, "\n".join(rows) + "\n", overwrite=True)
+    if args.probabilities:
+        np.save(args.probabilities, probas)
+    sizes = np.bincount(labels, minlength=probas.shape[1]).tolist()
+    print(f"{len(labels)} samples -> {out} (cluster sizes {sizes})")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tfdeepclust",
@@ -60,10 +117,20 @@ def main(argv=None) -> int:
     p = sub.add_parser("info", help="print signatures and metadata of an exported model")
     p.add_argument("--model", required=True, help="saved_models/<name>[/<version>]")
     p.set_defaults(func=cmd_info)
+    p = sub.add_parser("predict", help="cluster new data with an exported model")
+    p.add_argument("--model", required=True, help="saved_models/<name>[/<version>]")
+    p.add_argument("--input", required=True, help="npz:PATH | dir:PATH | csv:PATH (or a path)")
+    p.add_argument("--output", default="predictions.csv", help="CSV of input,cluster rows")
+    p.add_argument("--probabilities", default=None, help="also save probabilities (.npy)")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(func=cmd_predict)
     args = parser.parse_args(argv)
+    from tfdeepclust.data.dataset import DataError
+
     try:
         return args.func(args)
-    except FileNotFoundError as e:
+    except (FileNotFoundError, FileExistsError, DataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 

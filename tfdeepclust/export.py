@@ -1,9 +1,20 @@
 """SavedModel export in TF Serving's layout: ``<export_dir>/<model_name>/<integer version>/``.
 
-Signatures (all take float32 data in the user's original units; scaling lives in the model):
-``serving_default``: ``x`` -> ``cluster_labels`` (int32 [N]), ``probabilities`` (float32 [N, K]);
-``embed``: ``x`` -> ``embedding``. A version folder is written to a temporary folder and renamed,
-so a server polling the model folder never sees a partial version.
+Signatures (inputs in the units the user's data came in: the loader's scaling, e.g. 1/255 for
+8-bit images, is applied inside the model):
+
+* ``serving_default``: ``x`` float32 ``[N, *input_shape]`` -> ``cluster_labels`` int32 ``[N]``,
+  ``probabilities`` float32 ``[N, K]``.
+* ``embed``: ``x`` -> ``embedding`` float32 ``[N, d]``.
+* ``predict_images`` (image models): ``images`` tf.string ``[N]`` of encoded PNG/JPEG/BMP/GIF
+  bytes, decoded, converted to the model's channels, resized to its input size, scaled to
+  [0, 1] -> ``cluster_labels``, ``probabilities``. This is what a TF Serving REST client sends as
+  ``{"b64": ...}`` values.
+
+A version folder is written to a temporary folder and renamed, so a server polling the model
+folder never sees a partial version; an existing version is never overwritten. The metadata
+(method, data set, K, input shape, units, metrics, git SHA) is an asset:
+``assets/tfdeepclust_metadata.json``.
 """
 
 from __future__ import annotations
@@ -22,11 +33,26 @@ METADATA_FILE = "tfdeepclust_metadata.json"
 
 def next_version(model_dir: str | os.PathLike) -> int:
     """1 + the largest integer version folder in ``model_dir`` (1 when there is none)."""
-    model_dir = Path(model_dir)
     versions = [
-        int(p.name) for p in model_dir.glob("*") if p.is_dir() and re.fullmatch(r"\d+", p.name)
+        int(p.name)
+        for p in Path(model_dir).glob("*")
+        if p.is_dir() and re.fullmatch(r"\d+", p.name)
     ]
     return max(versions, default=0) + 1
+
+
+def decode_images(images, height: int, width: int, channels: int):
+    """Decodes encoded image bytes ``[N]`` to float32 ``[N, height, width, channels]`` in [0, 1]."""
+
+    def one(data):
+        img = tf.io.decode_image(data, channels=channels, expand_animations=False)
+        img = tf.image.convert_image_dtype(img, tf.float32)  # uint8 / uint16 -> [0, 1]
+        img = tf.image.resize(img, [height, width], method="bilinear")
+        return tf.ensure_shape(img, [height, width, channels])
+
+    return tf.map_fn(
+        one, images, fn_output_signature=tf.TensorSpec([height, width, channels], tf.float32)
+    )
 
 
 def export_saved_model(
@@ -35,6 +61,7 @@ def export_saved_model(
     model_name: str,
     metadata: dict | None = None,
     version: int | None = None,
+    input_scale: float = 1.0,
 ) -> Path:
     """Exports ``model`` as ``<export_dir>/<model_name>/<version>/`` atomically.
 
@@ -42,36 +69,53 @@ def export_saved_model(
         model: A :class:`~tfdeepclust.methods.base.DeepClusteringModel`.
         export_dir: The TF Serving model base path (e.g. ``saved_models``).
         model_name: e.g. ``asc2d_usps``.
-        metadata: JSON-able facts (method, data set, metrics, git SHA) saved as an asset.
-        version: Version number; the next free one by default. An existing version is never
-            overwritten.
+        metadata: JSON-able facts (data set, metrics, git SHA ...) saved as an asset.
+        version: Version number; the next free one by default.
+        input_scale: Factor from the user's raw units to the model's (1/255 for 8-bit images).
 
     Returns:
         The version folder.
+
+    Raises:
+        FileExistsError: If that version exists already.
     """
     import keras
 
     model_dir = Path(export_dir) / model_name
     version = version or next_version(model_dir)
-    spec = tf.TensorSpec([None, *model.sample_shape], tf.float32, name="x")
+    shape = tuple(model.sample_shape)
+    spec = tf.TensorSpec([None, *shape], tf.float32, name="x")
+    scale = float(input_scale)
+
+    def outputs(x_model_units):
+        out = model.predict_step(x_model_units)
+        return {"cluster_labels": out["labels"], "probabilities": out["probabilities"]}
 
     archive = keras.export.ExportArchive()
     archive.track(model)
-
-    def serve(x):
-        out = model.predict_step(x)
-        return {"cluster_labels": out["labels"], "probabilities": out["probabilities"]}
-
-    def embed(x):
-        return {"embedding": model.encoder(x, training=False)}
-
-    archive.add_endpoint("serving_default", serve, input_signature=[spec])
-    archive.add_endpoint("embed", embed, input_signature=[spec])
+    archive.add_endpoint("serving_default", lambda x: outputs(x * scale), input_signature=[spec])
+    archive.add_endpoint(
+        "embed",
+        lambda x: {"embedding": model.encoder(x * scale, training=False)},
+        input_signature=[spec],
+    )
+    if len(shape) == 3:
+        h, w, c = shape
+        archive.add_endpoint(
+            "predict_images",
+            lambda images: outputs(decode_images(images, h, w, c)),
+            input_signature=[tf.TensorSpec([None], tf.string, name="images")],
+        )
     meta = dict(
         metadata or {},
-        input_shape=list(model.sample_shape),
-        n_clusters=model.n_clusters,
         method=model.method_name,
+        n_clusters=model.n_clusters,
+        input_shape=list(shape),
+        input_scale=scale,
+        input_units=(
+            "0..255 (8-bit)" if abs(scale - 1 / 255) < 1e-12 else f"model units x {scale:g}"
+        ),
+        signatures=["serving_default", "embed"] + (["predict_images"] if len(shape) == 3 else []),
     )
 
     def write(tmp: Path) -> None:
@@ -81,6 +125,27 @@ def export_saved_model(
         (assets / METADATA_FILE).write_text(json.dumps(meta, indent=2, default=str))
 
     return atomic_write_dir(model_dir / str(version), write)
+
+
+def resolve_version_dir(path: str | os.PathLike) -> Path:
+    """A version folder itself, or the newest integer version inside a model folder."""
+    path = Path(path)
+    if (path / "saved_model.pb").is_file():
+        return path
+    versions = sorted(
+        (
+            int(p.name)
+            for p in path.glob("*")
+            if p.name.isdigit() and (p / "saved_model.pb").is_file()
+        ),
+        reverse=True,
+    )
+    if not versions:
+        raise FileNotFoundError(
+            f"{path} is not a SavedModel folder (no saved_model.pb) and holds no integer version "
+            "folders; pass saved_models/<name> or saved_models/<name>/<version>."
+        )
+    return path / str(versions[0])
 
 
 def read_metadata(version_dir: str | os.PathLike) -> dict:

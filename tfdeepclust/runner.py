@@ -143,9 +143,12 @@ def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
     out_dir = Path(common.output_dir or f"runs/{recipe.name}_{data.name}_seed{common.seed}")
     out_dir.mkdir(parents=True, exist_ok=True)
     results_path = _results_path(out_dir, common.overwrite)
-    callbacks = []
-    if common.tensorboard:
-        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(out_dir / "tensorboard")))
+
+    def phase_callbacks(phase: str) -> list:
+        # One TensorBoard run per phase (pretrain / cluster), so step counters do not collide.
+        if not common.tensorboard:
+            return []
+        return [keras.callbacks.TensorBoard(log_dir=str(out_dir / "tensorboard" / phase))]
 
     model = recipe.build(cfg, common, data)
     model.attach_targets(data.n_samples)
@@ -175,7 +178,7 @@ def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
             )
         elif cache_path is not None and not Path(cache_path).is_file():
             raise FileNotFoundError(f"--pretrained {cache_path} does not exist.")
-        pre = recipe.pretrain(model, cfg, common, data, cache_path, callbacks)
+        pre = recipe.pretrain(model, cfg, common, data, cache_path, phase_callbacks("pretrain"))
         t0 = time.perf_counter()
         init = recipe.initialise(model, cfg, common, data)
         init["wall_time_s"] = time.perf_counter() - t0
@@ -189,7 +192,9 @@ def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
         )
     _write_run_state(out_dir, fingerprint, "clustering")
 
-    clus = recipe.cluster(model, cfg, common, data, callbacks, checkpoint=ckpt, history=history)
+    clus = recipe.cluster(
+        model, cfg, common, data, phase_callbacks("cluster"), checkpoint=ckpt, history=history
+    )
     _write_run_state(out_dir, fingerprint, "complete")
 
     t0 = time.perf_counter()
@@ -232,6 +237,7 @@ def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
                 "seed": common.seed,
                 "config": config_dict(cfg),
             },
+            input_scale=data.info.get("input_scale", 1.0),
         )
     export_time = time.perf_counter() - t0
 

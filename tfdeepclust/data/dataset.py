@@ -26,7 +26,8 @@ class ClusteringData:
         n_clusters: Number of clusters to look for (the number of classes for benchmarks).
         name: Data-set name used in file names (``usps``, ``mnist``, ``npz_mydata`` ...).
         sha256: SHA-256 over the exact arrays (see ``checksums.sha256_arrays``).
-        info: Provenance and preprocessing facts recorded in results (e.g. ``usps_version``).
+        info: Provenance and preprocessing facts recorded in results (e.g. ``usps_version``;
+            ``input_scale``: the factor that took the raw values to ``x``, e.g. 1/255).
         x_extra: Optional extra unlabelled samples (STL-10 ``unlabelled``), never evaluated.
     """
 
@@ -48,7 +49,7 @@ class ClusteringData:
         return int(self.x.shape[0])
 
     def subset(self, n: int, seed: int = 0) -> ClusteringData:
-        """Returns a stratified-by-chance random subset of ``n`` samples (for tests and demos)."""
+        """Returns a uniform random subset of ``n`` samples in canonical order (tests, demos)."""
         from tfdeepclust.data.checksums import sha256_arrays
 
         if n >= self.n_samples:

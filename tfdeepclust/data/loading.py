@@ -118,7 +118,8 @@ def load_dataset(
         if kind == "npz":
             from tfdeepclust.data.user_sources import load_npz
 
-            x, y = load_npz(path)
+            x, y, extra = load_npz(path)
+            info.update(extra)
         elif kind == "dir":
             from tfdeepclust.data.user_sources import load_image_folder
 
@@ -145,6 +146,7 @@ def load_dataset(
     if n_clusters is not None:
         k = int(n_clusters)
     x = np.ascontiguousarray(x, dtype=np.float32)
+    info.setdefault("input_scale", 1.0)
     validate_data(x, y, k, name)
     return ClusteringData(x, y, k, name, sha256_arrays(x, y), info, x_extra)
 
@@ -165,7 +167,10 @@ def _load_tfds(spec, data_dir, tfds_dir, include_unlabelled, info):
     x, y = load_tfds_arrays(
         s.tfds_name, list(s.splits), s.label_key, s.folder, data_dir, tfds_dir, builder
     )
-    x = x.astype(np.float32) / np.float32(255.0) if x.dtype == np.uint8 else x.astype(np.float32)
+    # uint8 images are scaled to [0, 1]; USPS is stored in [0, 1] already (never rescaled).
+    divisor = 255.0 if x.dtype == np.uint8 else 1.0
+    info["input_scale"] = 1.0 / divisor
+    x = x.astype(np.float32) / np.float32(divisor)
     info["splits"] = list(s.splits)
     x_extra = None
     if include_unlabelled and spec == "stl10":

@@ -14,8 +14,12 @@ from tfdeepclust.data.dataset import DataError
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 
-def _scale_images(x: np.ndarray) -> np.ndarray:
-    """Brings integer or 0..255 float images to float32 in [0, 1]; leaves [0, 1] floats alone."""
+def _scale_images(x: np.ndarray) -> tuple[np.ndarray, float]:
+    """Brings integer or 0..255 float images to float32 in [0, 1]; leaves [0, 1] floats alone.
+
+    Returns:
+        The images and the factor applied (exported models apply it to raw inputs).
+    """
     if np.issubdtype(x.dtype, np.integer):
         top = int(x.max()) if x.size else 0
         if int(x.min(initial=0)) < 0 or top > 65535:
@@ -23,23 +27,27 @@ def _scale_images(x: np.ndarray) -> np.ndarray:
                 f"Integer image values span [{x.min()}, {top}]; expected 0..255 (8-bit) or "
                 "0..65535 (16-bit). Convert your images to one of these ranges or to [0, 1] floats."
             )
-        return x.astype(np.float32) / np.float32(255.0 if top <= 255 else 65535.0)
+        scale = 255.0 if top <= 255 else 65535.0
+        return x.astype(np.float32) / np.float32(scale), 1.0 / scale
     x = x.astype(np.float32)
     if x.size and float(x.max()) > 1.0 + 1e-6:
         if float(x.min()) >= 0.0 and float(x.max()) <= 255.0:
-            return x / np.float32(255.0)
+            return x / np.float32(255.0), 1.0 / 255.0
         raise DataError(
             f"Image values span [{x.min():.3g}, {x.max():.3g}]; expected [0, 1] or [0, 255]. "
             "Rescale your images to [0, 1] before saving them."
         )
-    return x
+    return x, 1.0
 
 
-def load_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
+def load_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray | None, dict]:
     """Loads ``x`` (and optional ``y``) from a ``.npz`` written by ``np.savez``.
 
     ``x`` of rank 3 (``[N, H, W]``) gets a channel axis; rank 4 is ``[N, H, W, C]`` images;
     rank 2 is tabular. Object arrays are refused (no pickle is ever loaded).
+
+    Returns:
+        ``x`` (images scaled to [0, 1]), ``y`` or None, and info with ``input_scale``.
     """
     path = Path(path)
     if not path.is_file():
@@ -70,10 +78,14 @@ def load_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
             f"{path}: x has shape {x.shape}; expected [N, D] features, [N, H, W] or [N, H, W, C] "
             "images."
         )
-    x = _scale_images(x) if x.ndim == 4 else x.astype(np.float32)
+    scale = 1.0
+    if x.ndim == 4:
+        x, scale = _scale_images(x)
+    else:
+        x = x.astype(np.float32)
     if y is not None:
         y = np.asarray(y).reshape(-1).astype(np.int64)
-    return x, y
+    return x, y, {"input_scale": scale}
 
 
 def load_image_folder(
@@ -139,7 +151,7 @@ def load_image_folder(
     x = arr.astype(np.float32) / np.float32(255.0)
     rel = [p.relative_to(root).parts for p in images]
     labelled = all(len(r) >= 2 for r in rel)
-    info = {"n_files": len(images), "mode": mode}
+    info = {"n_files": len(images), "mode": mode, "input_scale": 1.0 / 255.0}
     if not labelled:
         return x, None, info
     classes = sorted({r[0] for r in rel})

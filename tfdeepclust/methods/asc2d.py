@@ -116,8 +116,12 @@ class ASC2D(DeepClusteringModel):
     def compile(self, ae_optimizer=None, d_optimizer=None, **kwargs):
         """Sets the two optimizers (Table 2: Adam 3e-3 for the AE group, 1e-3 for D).
 
-        The AE optimizer is Keras' main ``optimizer`` (so LR callbacks act on it).
+        The AE optimizer is Keras' main ``optimizer`` (so LR callbacks act on it); ``optimizer=``
+        is accepted as its alias (Keras passes it when a saved model is recompiled).
         """
+        ae_optimizer = ae_optimizer or kwargs.pop("optimizer", None)
+        if isinstance(ae_optimizer, (str, dict)):
+            ae_optimizer = keras.optimizers.get(ae_optimizer)
         ae_optimizer = ae_optimizer or keras.optimizers.Adam(3e-3, epsilon=1e-8)
         super().compile(optimizer=ae_optimizer, **kwargs)
         self.ae_optimizer = ae_optimizer

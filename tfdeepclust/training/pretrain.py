@@ -79,7 +79,7 @@ def pretrain_autoencoder(
     )
     final = None
     if epochs > 0:
-        cbs = list(callbacks or [])
+        cbs = [keras.callbacks.TerminateOnNaN(), *(callbacks or [])]
         if cache_path is not None:
             # Epoch-level backups next to the cache file: a killed pretraining resumes from its
             # last finished epoch (Keras deletes the backup when fit completes).

@@ -1,0 +1,276 @@
+"""Export contract: signatures, fresh-process reload, PNG path, versions, atomicity, .keras."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from tfdeepclust.export import export_saved_model, next_version, read_metadata
+from tfdeepclust.methods.asc2d import ASC2D
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def trained(usps):
+    """A small ASC2D with k-means centroids and cluster fractions set (no joint training)."""
+    data = usps.subset(300, seed=1)
+    model = ASC2D(data.x.shape[1:], 10, filters=(8, 16, 16), disc_hidden=(32,))
+    model.compile()
+    model.init_centroids(data.x, seed=0, n_init=2)
+    model.set_cluster_fractions(model.soft_assign(data.x))
+    return model, data
+
+
+@pytest.fixture(scope="module")
+def exported(trained, tmp_path_factory):
+    model, data = trained
+    root = tmp_path_factory.mktemp("models")
+    path = export_saved_model(model, root, "asc2d_test", metadata={"dataset": "usps"})
+    return path, root
+
+
+def test_version_layout_and_metadata(exported, trained):
+    path, root = exported
+    assert path == root / "asc2d_test" / "1" and (path / "saved_model.pb").is_file()
+    meta = read_metadata(path)
+    assert meta["method"] == "asc2d" and meta["n_clusters"] == 10
+    assert meta["input_shape"] == [16, 16, 1] and meta["dataset"] == "usps"
+    assert meta["signatures"] == ["serving_default", "embed", "predict_images"]
+    assert next_version(root / "asc2d_test") == 2
+
+
+def test_fresh_process_matches_model_predict(exported, trained, tmp_path):
+    path, _ = exported
+    model, data = trained
+    np.save(tmp_path / "x.npy", data.x)
+    code = (
+        "import sys, numpy as np, tensorflow as tf\n"
+        "m = tf.saved_model.load(sys.argv[1])\n"
+        "x = tf.constant(np.load(sys.argv[2]))\n"
+        "o = m.signatures['serving_default'](x=x)\n"
+        "e = m.signatures['embed'](x=x)\n"
+        "np.savez(sys.argv[3], l=o['cluster_labels'].numpy(), p=o['probabilities'].numpy(),"
+        " e=e['embedding'].numpy())\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(path), str(tmp_path / "x.npy"), str(tmp_path / "o.npz")],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    out = np.load(tmp_path / "o.npz")
+    ref = model.infer(data.x)
+    assert out["l"].dtype == np.int32
+    np.testing.assert_array_equal(out["l"], ref["labels"])
+    assert np.abs(out["p"] - ref["probabilities"]).max() < 1e-5
+    assert np.abs(out["e"] - ref["embedding"]).max() < 1e-5
+
+
+def test_saved_model_cli_lists_the_signatures_and_runs(exported, tmp_path):
+    path, _ = exported
+    cli = Path(sys.executable).parent / "saved_model_cli"
+    show = subprocess.run(
+        [str(cli), "show", "--dir", str(path), "--all"], capture_output=True, text=True, timeout=300
+    )
+    assert show.returncode == 0, show.stderr[-2000:]
+    text = show.stdout
+    for sig in ("serving_default", "embed", "predict_images"):
+        assert f"signature_def['{sig}']" in text
+    assert (
+        "inputs['x'] tensor_info:\n        dtype: DT_FLOAT\n        shape: (-1, 16, 16, 1)" in text
+    )
+    assert (
+        "outputs['cluster_labels'] tensor_info:\n        dtype: DT_INT32\n        shape: (-1)"
+        in text
+    )
+    assert (
+        "outputs['probabilities'] tensor_info:\n        dtype: DT_FLOAT\n        shape: (-1, 10)"
+        in text
+    )
+    assert "inputs['images'] tensor_info:\n        dtype: DT_STRING\n        shape: (-1)" in text
+    np.save(tmp_path / "batch.npy", np.zeros((3, 16, 16, 1), np.float32))
+    run = subprocess.run(
+        [
+            str(cli),
+            "run",
+            "--dir",
+            str(path),
+            "--tag_set",
+            "serve",
+            "--signature_def",
+            "serving_default",
+            "--inputs",
+            f"x={tmp_path / 'batch.npy'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "cluster_labels" in run.stdout and "probabilities" in run.stdout
+
+
+def _png(img01: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.round(img01[..., 0] * 255).astype(np.uint8), mode="L").save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_predict_images_matches_the_float_path(exported, trained):
+    import tensorflow as tf
+
+    path, _ = exported
+    _, data = trained
+    x = data.x[:40]
+    quantised = (np.round(x * 255) / 255).astype(np.float32)  # what an 8-bit PNG holds
+    m = tf.saved_model.load(str(path))
+    by_png = m.signatures["predict_images"](images=tf.constant([_png(i) for i in x]))
+    by_float = m.signatures["serving_default"](x=tf.constant(quantised))
+    np.testing.assert_array_equal(by_png["cluster_labels"], by_float["cluster_labels"])
+    assert np.abs(by_png["probabilities"].numpy() - by_float["probabilities"].numpy()).max() < 1e-5
+
+
+def test_input_scale_applies_inside_the_model(trained, tmp_path):
+    import tensorflow as tf
+
+    model, data = trained
+    path = export_saved_model(model, tmp_path, "scaled", input_scale=1 / 255)
+    m = tf.saved_model.load(str(path))
+    raw = m.signatures["serving_default"](x=tf.constant(data.x[:20] * 255))
+    np.testing.assert_array_equal(raw["cluster_labels"], model.predict(data.x[:20]))
+    assert read_metadata(path)["input_units"] == "0..255 (8-bit)"
+
+
+def test_versions_increment_and_interrupted_export_leaves_nothing(trained, tmp_path, monkeypatch):
+    model, _ = trained
+    assert export_saved_model(model, tmp_path, "m").name == "1"
+    assert export_saved_model(model, tmp_path, "m").name == "2"
+    with pytest.raises(FileExistsError):
+        export_saved_model(model, tmp_path, "m", version=2)
+
+    def boom(self, path, **kwargs):
+        Path(path, "saved_model.pb").write_bytes(b"partial")
+        raise RuntimeError("killed mid-write")
+
+    # ExportArchive() is a factory: patch the class it actually returns.
+    monkeypatch.setattr(type(keras.export.ExportArchive()), "write_out", boom)
+    with pytest.raises(RuntimeError):
+        export_saved_model(model, tmp_path, "m")
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["1", "2"]  # no partial, no tmp
+
+
+def test_keras_native_roundtrip(trained, tmp_path):
+    model, data = trained
+    path = tmp_path / "asc2d.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert isinstance(loaded, ASC2D)
+    assert loaded.get_config() == model.get_config()
+    np.testing.assert_array_equal(loaded.predict(data.x), model.predict(data.x))
+    np.testing.assert_allclose(loaded.predict_proba(data.x), model.predict_proba(data.x), atol=1e-6)
+
+
+def test_cli_info_and_predict(exported, trained, tmp_path):
+    path, root = exported
+    model, data = trained
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    info = subprocess.run(
+        [sys.executable, "-m", "tfdeepclust", "info", "--model", str(root / "asc2d_test")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert info.returncode == 0, info.stderr[-2000:]
+    assert "signature predict_images" in info.stdout and '"method": "asc2d"' in info.stdout
+    np.savez(tmp_path / "new.npz", x=data.x[:25, ..., 0])  # [N, H, W]: channel axis added
+    out = tmp_path / "pred.csv"
+    pred = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tfdeepclust",
+            "predict",
+            "--model",
+            str(path),
+            "--input",
+            f"npz:{tmp_path / 'new.npz'}",
+            "--output",
+            str(out),
+            "--probabilities",
+            str(tmp_path / "p.npy"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert pred.returncode == 0, pred.stderr[-2000:]
+    rows = out.read_text().splitlines()
+    assert rows[0] == "input,cluster" and len(rows) == 26
+    np.testing.assert_array_equal(
+        [int(r.split(",")[1]) for r in rows[1:]], model.predict(data.x[:25])
+    )
+    assert np.load(tmp_path / "p.npy").shape == (25, 10)
+    # Image folder input goes through predict_images.
+    (tmp_path / "imgs").mkdir()
+    for i in range(5):
+        (tmp_path / "imgs" / f"{i}.png").write_bytes(_png(data.x[i]))
+    pred = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tfdeepclust",
+            "predict",
+            "--model",
+            str(path),
+            "--input",
+            f"dir:{tmp_path / 'imgs'}",
+            "--output",
+            str(tmp_path / "img.csv"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert pred.returncode == 0, pred.stderr[-2000:]
+    assert (tmp_path / "img.csv").read_text().splitlines()[1].startswith("0.png,")
+    # Existing outputs are not overwritten; a folder that is not a model is a clear error.
+    again = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tfdeepclust",
+            "predict",
+            "--model",
+            str(path),
+            "--input",
+            f"npz:{tmp_path / 'new.npz'}",
+            "--output",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert again.returncode == 2 and "--overwrite" in again.stderr
+    bad = subprocess.run(
+        [sys.executable, "-m", "tfdeepclust", "info", "--model", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert bad.returncode == 2 and "not a SavedModel folder" in bad.stderr
+    json.dumps(read_metadata(path))  # metadata stays valid JSON
