@@ -1,0 +1,1 @@
+"""Clients for a running TF Serving (REST and gRPC), and a local REST stand-in for tests."""
