@@ -17,15 +17,32 @@ from tfdeepclust.methods.asc2d import ASC2D
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def trained(usps):
-    """A small ASC2D with k-means centroids and cluster fractions set (no joint training)."""
-    data = usps.subset(300, seed=1)
+def _tiny_asc2d(data):
     model = ASC2D(data.x.shape[1:], 10, filters=(8, 16, 16), disc_hidden=(32,))
     model.compile()
     model.init_centroids(data.x, seed=0, n_init=2)
     model.set_cluster_fractions(model.soft_assign(data.x))
-    return model, data
+    return model
+
+
+def _tiny_adec(data):
+    from tfdeepclust.methods.adec import ADEC
+
+    model = ADEC(data.x.shape[1:], 10, hidden=(32, 32, 64), disc_hidden=(16,))
+    model.compile()
+    model.init_centroids(data.x, seed=0, n_init=2)
+    return model
+
+
+# Every method joins the export contract here (DFVC adds its tiny builder).
+TINY_MODELS = {"asc2d": _tiny_asc2d, "adec": _tiny_adec}
+
+
+@pytest.fixture(scope="module", params=sorted(TINY_MODELS))
+def trained(request, usps):
+    """A small model of each method with its clustering state set (no long training)."""
+    data = usps.subset(300, seed=1)
+    return TINY_MODELS[request.param](data), data
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +57,7 @@ def test_version_layout_and_metadata(exported, trained):
     path, root = exported
     assert path == root / "asc2d_test" / "1" and (path / "saved_model.pb").is_file()
     meta = read_metadata(path)
-    assert meta["method"] == "asc2d" and meta["n_clusters"] == 10
+    assert meta["method"] == trained[0].method_name and meta["n_clusters"] == 10
     assert meta["input_shape"] == [16, 16, 1] and meta["dataset"] == "usps"
     assert meta["signatures"] == ["serving_default", "embed", "predict_images"]
     assert next_version(root / "asc2d_test") == 2
@@ -173,7 +190,7 @@ def test_keras_native_roundtrip(trained, tmp_path):
     path = tmp_path / "asc2d.keras"
     model.save(path)
     loaded = keras.saving.load_model(path, safe_mode=True)
-    assert isinstance(loaded, ASC2D)
+    assert type(loaded) is type(model)
     assert loaded.get_config() == model.get_config()
     np.testing.assert_array_equal(loaded.predict(data.x), model.predict(data.x))
     np.testing.assert_allclose(loaded.predict_proba(data.x), model.predict_proba(data.x), atol=1e-6)
@@ -191,7 +208,8 @@ def test_cli_info_and_predict(exported, trained, tmp_path):
         timeout=300,
     )
     assert info.returncode == 0, info.stderr[-2000:]
-    assert "signature predict_images" in info.stdout and '"method": "asc2d"' in info.stdout
+    assert "signature predict_images" in info.stdout
+    assert f'"method": "{model.method_name}"' in info.stdout
     np.savez(tmp_path / "new.npz", x=data.x[:25, ..., 0])  # [N, H, W]: channel axis added
     out = tmp_path / "pred.csv"
     pred = subprocess.run(

@@ -55,10 +55,11 @@ class ASC2DRecipe:
     def build(self, cfg: ASC2DConfig, common: CommonConfig, data):
         import keras
 
+        from tfdeepclust.data.dataset import DataError
         from tfdeepclust.methods.asc2d import ASC2D
 
         if not data.is_image:
-            raise ValueError(
+            raise DataError(
                 f"ASC2D is a convolutional method and needs images; {data.name} is tabular "
                 f"{data.x.shape}. Use train_adec.py for tabular data."
             )

@@ -59,10 +59,41 @@ def pretrain_autoencoder(
     Returns:
         ``{"cached": bool, "epochs": int, "final_loss": float | None, "wall_time_s": float}``.
     """
-    t0 = time.perf_counter()
     ae = keras.Model(encoder.input, decoder(encoder.output), name="autoencoder")
+    ae.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate, epsilon=epsilon),
+        loss=sum_squared_error,
+    )
+    ds = make_train_dataset(x, batch_size, seed, augmenter=augmenter)
+    ds = ds.map(lambda xb, _idx: (xb, xb))
+    return fit_or_load(
+        ae, ae, ds, epochs, steps_per_epoch(len(x), batch_size), cache_path, verbose, callbacks
+    )
+
+
+def fit_or_load(
+    trainer: keras.Model,
+    weights_model: keras.Model,
+    ds,
+    epochs: int,
+    steps: int,
+    cache_path: str | os.PathLike | None,
+    verbose: int = 2,
+    callbacks: list | None = None,
+) -> dict:
+    """Loads ``weights_model`` from ``cache_path`` if it exists, else fits ``trainer`` and saves.
+
+    Args:
+        trainer: The compiled model whose ``fit`` does the pretraining.
+        weights_model: The model whose weights are the result (e.g. encoder + decoder only).
+        ds: Repeating training dataset.
+        epochs, steps: ``fit`` epochs and steps per epoch.
+        cache_path: ``.weights.h5`` cache; a ``.backup`` folder beside it lets a killed
+            pretraining resume from its last finished epoch.
+    """
+    t0 = time.perf_counter()
     if cache_path is not None and Path(cache_path).is_file():
-        ae.load_weights(cache_path)
+        weights_model.load_weights(cache_path)
         print(f"[pretrain] loaded cached auto-encoder weights from {cache_path}", flush=True)
         return {
             "cached": True,
@@ -71,32 +102,19 @@ def pretrain_autoencoder(
             "wall_time_s": time.perf_counter() - t0,
             "cache_path": str(cache_path),
         }
-    ds = make_train_dataset(x, batch_size, seed, augmenter=augmenter)
-    ds = ds.map(lambda xb, _idx: (xb, xb))
-    ae.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate, epsilon=epsilon),
-        loss=sum_squared_error,
-    )
     final = None
     if epochs > 0:
         cbs = [keras.callbacks.TerminateOnNaN(), *(callbacks or [])]
         if cache_path is not None:
-            # Epoch-level backups next to the cache file: a killed pretraining resumes from its
-            # last finished epoch (Keras deletes the backup when fit completes).
+            # Keras deletes the backup when fit completes.
             cbs.insert(0, keras.callbacks.BackupAndRestore(str(cache_path) + ".backup"))
-        hist = ae.fit(
-            ds,
-            epochs=epochs,
-            steps_per_epoch=steps_per_epoch(len(x), batch_size),
-            verbose=verbose,
-            callbacks=cbs,
-        )
+        hist = trainer.fit(ds, epochs=epochs, steps_per_epoch=steps, verbose=verbose, callbacks=cbs)
         final = float(hist.history["loss"][-1])
     if cache_path is not None:
         cache_path = Path(cache_path)
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache_path.with_name(f".tmp-{os.getpid()}-{cache_path.name}")
-        ae.save_weights(tmp)
+        weights_model.save_weights(tmp)
         os.replace(tmp, cache_path)
     return {
         "cached": False,

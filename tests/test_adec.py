@@ -1,0 +1,188 @@
+"""ADEC: ACAI losses and routing, the three-network step, baselines (METHODS §5.15-17)."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfdeepclust.losses.acai import (
+    acai_autoencoder_loss,
+    acai_critic_loss,
+    interpolate,
+    sample_alpha,
+)
+from tfdeepclust.methods.acai import ACAIAutoencoder
+from tfdeepclust.methods.adec import ADEC
+from tfdeepclust.nn.mlp_autoencoder import build_mlp, build_mlp_autoencoder
+from tfdeepclust.recipes.adec import ADECConfig
+
+SMALL = dict(hidden=(16, 16, 32), disc_hidden=(16,), latent_dim=4)
+
+
+def _snap(ws):
+    return [np.array(w) for w in ws]
+
+
+def _changed(before, ws):
+    return [not np.array_equal(b, np.array(w)) for b, w in zip(before, ws, strict=True)]
+
+
+def test_acai_loss_hand_values():
+    x = np.array([[1.0, 0.0], [0.0, 1.0]], "float32")
+    x_rec = np.array([[0.0, 0.0], [0.0, 1.0]], "float32")
+    c_alpha = np.array([0.2, -0.4], "float32")
+    # MSE per element: (1 + 0) / 2 for sample 0, 0 for sample 1 -> mean 0.25; reg (.04 + .16) / 2
+    assert float(acai_autoencoder_loss(x, x_rec, c_alpha, lam=0.5)) == pytest.approx(
+        0.25 + 0.5 * 0.1
+    )
+    alpha = np.array([0.5, 0.0], "float32")
+    blend = np.array([0.1, 0.3], "float32")
+    # ((.2 - .5)² + (-.4)²) / 2 + (.01 + .09) / 2
+    assert float(acai_critic_loss(c_alpha, alpha, blend)) == pytest.approx(0.125 + 0.05)
+    assert float(acai_autoencoder_loss(x, x_rec, c_alpha)) >= 0
+    assert float(acai_critic_loss(c_alpha, alpha, blend)) >= 0
+
+
+def test_interpolation_endpoints_and_coefficient_ranges():
+    z = np.arange(8, dtype="float32").reshape(4, 2)
+    np.testing.assert_allclose(interpolate(z, np.ones(4, "float32")), z)
+    np.testing.assert_allclose(interpolate(z, np.zeros(4, "float32")), z[::-1])  # the partner
+    u = np.linspace(0, 1, 101).astype("float32")
+    assert np.all(
+        (np.asarray(sample_alpha(u, "acai")) >= 0) & (np.asarray(sample_alpha(u, "acai")) <= 0.5)
+    )
+    np.testing.assert_allclose(sample_alpha(u, "uniform"), u)
+    with pytest.raises(ValueError):
+        sample_alpha(u, "bogus")
+
+
+def _acai(ae_lr=1e-3, critic_lr=1e-3, **kw):
+    enc, dec = build_mlp_autoencoder((6, 6, 1), 3, (16, 16))
+    critic = build_mlp((36,), (16,), 10, name="critic")
+    m = ACAIAutoencoder(enc, dec, critic, seed=0, **kw)
+    m.compile(keras.optimizers.Adam(ae_lr), keras.optimizers.Adam(critic_lr))
+    return m
+
+
+def test_acai_gamma_in_range():
+    m = _acai()
+    for _ in range(20):
+        _, gamma = m.draw_coefficients(8)
+        assert 0.0 <= float(gamma) <= 0.5
+    with pytest.raises(ValueError):
+        _acai(gamma_mode="bogus")
+
+
+@pytest.mark.parametrize("frozen", ["ae", "critic"])
+def test_acai_each_update_touches_only_its_own_variables(frozen):
+    m = _acai(ae_lr=0.0 if frozen == "ae" else 1e-3, critic_lr=0.0 if frozen == "critic" else 1e-3)
+    x = np.random.default_rng(0).random((16, 6, 6, 1)).astype("float32")
+    ae_vars = m.encoder.trainable_weights + m.decoder.trainable_weights
+    ae, cr = _snap(ae_vars), _snap(m.critic.trainable_weights)
+    logs = m.train_on_batch(x, return_dict=True)
+    assert logs["loss"] >= 0 and logs["critic_loss"] >= 0
+    if frozen == "ae":
+        assert not any(_changed(ae, ae_vars)) and all(_changed(cr, m.critic.trainable_weights))
+    else:
+        assert all(_changed(ae, ae_vars)) and not any(_changed(cr, m.critic.trainable_weights))
+
+
+def _adec(mode="adec", **kw):
+    m = ADEC((6, 6, 1), 3, mode=mode, **SMALL, **kw)
+    m.compile()
+    x = np.random.default_rng(0).random((48, 6, 6, 1)).astype("float32")
+    m.init_centroids(x, seed=0, n_init=2)
+    store = m.attach_targets(len(x))
+    from tfdeepclust.losses.dec import target_distribution
+
+    store.p.assign(target_distribution(m.soft_assign(x)).astype("float32"))
+    return m, x
+
+
+def test_adec_step_counters_and_routing():
+    m, x = _adec(n_aux=2)
+    enc, mu = _snap(m.encoder.trainable_weights), _snap(m.clustering.trainable_weights)
+    dec, disc = _snap(m.decoder.trainable_weights), _snap(m.discriminator.trainable_weights)
+    m.train_on_batch(x[:24], np.arange(24))  # 8 joint + 2 x 8 auxiliary samples
+    assert int(m.d_optimizer.iterations.numpy()) == 1
+    assert int(m.encoder_optimizer.iterations.numpy()) == 1
+    assert int(m.decoder_optimizer.iterations.numpy()) == 1 + 2
+    assert all(_changed(enc, m.encoder.trainable_weights))
+    assert all(_changed(mu, m.clustering.trainable_weights))
+    assert all(_changed(dec, m.decoder.trainable_weights))
+    assert all(_changed(disc, m.discriminator.trainable_weights))
+
+
+def test_adec_encoder_step_leaves_decoder_unchanged():
+    m, x = _adec(n_aux=0)
+    m.decoder_optimizer.learning_rate.assign(0.0)  # isolate the encoder step's effect
+    dec = _snap(m.decoder.trainable_weights)
+    m.train_on_batch(x[:16], np.arange(16))
+    assert not any(_changed(dec, m.decoder.trainable_weights))
+
+
+def test_adec_decoder_step_gives_no_encoder_update():
+    m, x = _adec()
+    enc, mu = _snap(m.encoder.trainable_weights), _snap(m.clustering.trainable_weights)
+    dec = _snap(m.decoder.trainable_weights)
+    tf.function(m._decoder_step)(tf.constant(x[:8]))
+    assert not any(_changed(enc, m.encoder.trainable_weights))
+    assert not any(_changed(mu, m.clustering.trainable_weights))
+    assert all(_changed(dec, m.decoder.trainable_weights))
+
+
+def test_adec_discriminator_step_changes_only_discriminator():
+    m, x = _adec()
+    others = _snap(
+        m.encoder.trainable_weights + m.decoder.trainable_weights + m.clustering.trainable_weights
+    )
+    disc = _snap(m.discriminator.trainable_weights)
+    xr = m.decoder(m.encoder(x[:8]))
+    tf.function(m._discriminator_step)(tf.constant(x[:8]), xr)
+    assert not any(
+        _changed(
+            others,
+            m.encoder.trainable_weights
+            + m.decoder.trainable_weights
+            + m.clustering.trainable_weights,
+        )
+    )
+    assert all(_changed(disc, m.discriminator.trainable_weights))
+
+
+def test_reconstruction_gradient_never_reaches_the_encoder():
+    m, x = _adec()
+    with tf.GradientTape() as tape:
+        z = tf.stop_gradient(m.encoder(x[:8]))
+        from tfdeepclust.losses.acai import mse_per_element
+
+        loss = mse_per_element(x[:8], m.decoder(z))
+    assert all(g is None for g in tape.gradient(loss, m.encoder.trainable_weights))
+
+
+@pytest.mark.parametrize(
+    "mode, groups", [("dec", {"encoder_optimizer"}), ("idec", {"encoder_optimizer"})]
+)
+def test_baselines(mode, groups):
+    m, x = _adec(mode=mode)
+    assert set(m.optimizers_by_name()) == groups and m.n_aux == 0
+    dec = _snap(m.decoder.trainable_weights)
+    logs = m.train_on_batch(x[:16], np.arange(16), return_dict=True)
+    assert "l_kl" in logs
+    # DEC* has no decoder in its loss; IDEC* trains it jointly with the encoder.
+    assert any(_changed(dec, m.decoder.trainable_weights)) == (mode == "idec")
+
+
+def test_defaults_have_no_adversarial_weight_other_than_one():
+    cfg = ADECConfig()
+    assert cfg.adv_weight == 1.0 and cfg.mode == "adec" and cfg.n_aux == 5
+    assert ADEC((4,), 2, **SMALL).adv_weight == 1.0
+
+
+def test_tabular_input_and_config_roundtrip():
+    m = ADEC((77,), 8, **SMALL)
+    assert m.embed(np.zeros((3, 77), "float32")).shape == (3, 4)
+    clone = ADEC.from_config(m.get_config())
+    assert clone.get_config() == m.get_config()
+    with pytest.raises(ValueError, match="mode"):
+        ADEC((4,), 2, mode="bogus")

@@ -1,0 +1,89 @@
+"""train_adec.py end to end on a tiny budget: an image set and Mice Protein (tabular)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "dataset, extra, n", [("usps", ["--subset", "600"], 600), ("mice_protein", [], 1080)]
+)
+def test_quick_adec_run_and_export(tmp_path, dataset, extra, n):
+    args = [
+        sys.executable,
+        str(REPO / "train_adec.py"),
+        "--quick",
+        "--dataset",
+        dataset,
+        *extra,
+        "--output-dir",
+        str(tmp_path / "out"),
+        "--export-dir",
+        str(tmp_path / "models"),
+        "--pretrain-cache-dir",
+        str(tmp_path / "cache"),
+        "--verbose",
+        "0",
+    ]
+    proc = subprocess.run(
+        args,
+        cwd=tmp_path,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    res = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert res["method"] == "adec" and res["dataset"] == dataset and res["n_samples"] == n
+    assert res["config"]["adec.mode"] == "adec" and res["config"]["adec.adv_weight"] == 1.0
+    assert res["pretrain"]["iterations"] > 0
+    assert sum(res["label_free"]["cluster_sizes"]) == n
+    export = Path(res["export_path"])
+    assert export.name == "1" and export.parent.name == f"adec_{dataset}"
+
+    import tensorflow as tf
+
+    from tfdeepclust.data import load_dataset
+
+    data = load_dataset(dataset)
+    if n < data.n_samples:
+        data = data.subset(n, seed=0)
+    served = (
+        tf.saved_model.load(str(export))
+        .signatures["serving_default"](
+            x=tf.constant(data.x / np.float32(data.info["input_scale"]))
+        )["cluster_labels"]
+        .numpy()
+    )
+    rows = (tmp_path / "out" / "labels.csv").read_text().splitlines()[1:]
+    np.testing.assert_array_equal(served, [int(r.split(",")[1]) for r in rows])
+
+
+def test_asc2d_rejects_tabular_data_clearly(tmp_path):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "train_asc2d.py"),
+            "--dataset",
+            "mice_protein",
+            "--quick",
+            "--output-dir",
+            str(tmp_path),
+        ],
+        cwd=tmp_path,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 2
+    assert "needs images" in proc.stdout and "train_adec.py" in proc.stdout
