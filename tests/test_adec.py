@@ -186,3 +186,44 @@ def test_tabular_input_and_config_roundtrip():
     assert clone.get_config() == m.get_config()
     with pytest.raises(ValueError, match="mode"):
         ADEC((4,), 2, mode="bogus")
+
+
+def test_gradient_cosine_identity_and_range():
+    from tfdeepclust.training.diagnostics import gradient_cosine
+
+    g = [tf.constant([[1.0, 2.0]]), tf.constant([3.0]), None]
+    assert gradient_cosine(g, g) == pytest.approx(1.0)
+    assert gradient_cosine(g, [-t if t is not None else None for t in g]) == pytest.approx(-1.0)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        a = [tf.constant(rng.normal(size=(3, 2)))]
+        b = [tf.constant(rng.normal(size=(3, 2)))]
+        assert -1.0 <= gradient_cosine(a, b) <= 1.0
+    assert gradient_cosine([tf.zeros(3)], [tf.ones(3)]) is None
+
+
+def test_feature_randomness_is_one_when_targets_are_the_mapped_truth():
+    from tfdeepclust.training.diagnostics import FeatureDiagnostics
+
+    m, x = _adec(mode="dec")
+    y = np.arange(len(x)) % 3
+    m.target_store.labels_prev.assign(y)  # clusters = classes: the Hungarian map is identity
+    m.target_store.p.assign(np.eye(3, dtype="float32")[y])
+    diag = FeatureDiagnostics(x, y, np.arange(16), every=1)
+    diag.set_model(m)
+    entry = diag.measure()
+    assert entry["fr"] == pytest.approx(1.0, abs=1e-5)
+    assert entry["fd"] is None  # DEC* has no self-supervised term
+
+
+@pytest.mark.parametrize("mode", ["adec", "idec"])
+def test_feature_drift_in_range(mode):
+    from tfdeepclust.training.diagnostics import FeatureDiagnostics
+
+    m, x = _adec(mode=mode)
+    y = np.arange(len(x)) % 3
+    m.target_store.labels_prev.assign(np.roll(y, 1))
+    diag = FeatureDiagnostics(x, y, np.arange(16), every=1)
+    diag.set_model(m)
+    entry = diag.measure()
+    assert -1.0 <= entry["fr"] <= 1.0 and -1.0 <= entry["fd"] <= 1.0

@@ -47,6 +47,13 @@ def test_quick_adec_run_and_export(tmp_path, dataset, extra, n):
     assert res["config"]["adec.mode"] == "adec" and res["config"]["adec.adv_weight"] == 1.0
     assert res["pretrain"]["iterations"] > 0
     assert sum(res["label_free"]["cluster_sizes"]) == n
+    # FR/FD diagnostics at every refresh (labels exist), plotted like the paper's Figs. 7-8.
+    diag = res["diagnostics"]
+    its = [d["iteration"] for d in diag]
+    assert its and its[0] == 10 and all(i % 10 == 0 for i in its)
+    assert its[-1] <= res["convergence"]["n_iter"]
+    assert all(-1.0 <= d["fr"] <= 1.0 and -1.0 <= d["fd"] <= 1.0 for d in diag)
+    assert (tmp_path / "out" / "fr_fd.png").is_file()
     export = Path(res["export_path"])
     assert export.name == "1" and export.parent.name == f"adec_{dataset}"
 

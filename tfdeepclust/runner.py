@@ -214,6 +214,14 @@ def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
     )
     eval_time = time.perf_counter() - t0
 
+    if clus.get("diagnostics"):
+        from tfdeepclust.training.diagnostics import plot_diagnostics
+
+        plot_diagnostics(
+            clus["diagnostics"],
+            str(out_dir / "fr_fd.png"),
+            f"{recipe.name} on {data.name} (seed {common.seed})",
+        )
     labels_path = _write_labels(
         out_dir / results_path.name.replace("results", "labels").replace(".json", ".csv"),
         labels,
@@ -270,6 +278,7 @@ def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
         },
         "pretrain": pre,
         "history": clus.get("history", []),
+        "diagnostics": clus.get("diagnostics", []),
         "epoch_losses": clus.get("epoch_losses", {}),
         "data_info": data.info,
         "versions": package_versions(),

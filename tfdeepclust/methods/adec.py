@@ -178,6 +178,30 @@ class ADEC(DeepClusteringModel):
             self.trackers[name].update_state(value)
         return {n: t.result() for n, t in self.trackers.items()}
 
+    def diagnostic_losses(self, x, p, true_cluster):
+        """The losses FR/FD compare (METHODS.md §3.4), on one forward pass.
+
+        ``train``: this mode's encoder loss; ``sup``: -mean log q of the true label's cluster;
+        ``pseudo``: KL(P || Q); ``self``: the adversarial term (ADEC) or reconstruction (IDEC*).
+        """
+        z = self.encoder(x, training=False)
+        q = self.clustering(z)
+        l_kl = kl_clustering_loss(p, q)
+        picked = tf.gather(q, true_cluster, axis=1, batch_dims=1)
+        out = {"pseudo": l_kl, "sup": -ops.mean(ops.log(ops.maximum(picked, 1e-12)))}
+        if self.mode == "dec":
+            out["train"] = l_kl
+            return out
+        x_rec = self.decoder(z, training=False)
+        if self.mode == "idec":
+            out["self"] = mse_per_element(x, x_rec)
+            out["train"] = out["self"] + self.idec_gamma * l_kl
+        else:
+            fake = self.discriminator(self.as_input(x_rec), training=False)
+            out["self"] = generator_loss(fake, self.gen_loss)
+            out["train"] = l_kl + self.adv_weight * out["self"]
+        return out
+
     def _discriminator_step(self, x, x_rec_flat):
         weights = self.discriminator.trainable_weights
         with tf.GradientTape() as tape:

@@ -35,6 +35,8 @@ class ADECConfig:
     acai_gamma: float = 0.2
     augment: str = "auto"  # "auto": the "dec" preset for images, none for tabular; or "none"
     kernel_initializer: str = "dec_uniform"
+    diagnostics_every: int = 0  # FR/FD every N iterations when labels exist (0: at each refresh)
+    probe_size: int = 256
     shuffle: bool = True
     alpha: float = 1.0
 
@@ -155,10 +157,21 @@ class ADECRecipe:
         return ASC2D_RECIPE.initialise(model, cfg, common, data)
 
     def cluster(self, model, cfg, common, data, callbacks, checkpoint=None, history=None) -> dict:
+        import numpy as np
+
+        from tfdeepclust.training.diagnostics import FeatureDiagnostics
         from tfdeepclust.training.self_training import run_self_training
 
+        diag = None
+        if data.y is not None:
+            probe = np.random.default_rng(common.seed).choice(
+                data.n_samples, min(cfg.probe_size, data.n_samples), replace=False
+            )
+            diag = FeatureDiagnostics(
+                data.x, data.y, np.sort(probe), cfg.diagnostics_every or common.update_interval
+            )
         # Each step takes (1 + n_aux) batches: one joint iteration + the auxiliary decoder steps.
-        return run_self_training(
+        out = run_self_training(
             model,
             data.x,
             data.y,
@@ -169,11 +182,13 @@ class ADECRecipe:
             common.maxiter,
             shuffle=cfg.shuffle,
             augmenter=self.augmenter(cfg, common, data),
-            callbacks=callbacks,
+            callbacks=[*callbacks, *([diag] if diag else [])],
             verbose=common.verbose,
             checkpoint=checkpoint,
             history=history,
         )
+        out["diagnostics"] = diag.history_ if diag else []
+        return out
 
     def finalize(self, model, cfg, common, data) -> dict:
         """Labels = argmax of Q on the clean data (Eq. 15)."""
