@@ -106,7 +106,7 @@ def plot_diagnostics(history: list[dict], path: str, title: str) -> str | None:
     for key, label in (("fr", "Feature Randomness (FR)"), ("fd", "Feature Drift (FD)")):
         vals = [h[key] for h in history]
         if any(v is not None for v in vals):
-            ax.plot(its, [np.nan if v is None else v for v in vals], label=label)
+            ax.plot(its, [np.nan if v is None else v for v in vals], "o-", ms=3, label=label)
     ax.axhline(0, color="grey", lw=0.5)
     ax.set_xlabel("clustering iteration")
     ax.set_ylabel("gradient cosine")
