@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from tfdeepclust.config import CommonConfig
+from tfdeepclust.recipes.base import DECFamilyRecipe
 
 
 @dataclass
@@ -41,7 +42,7 @@ class ADECConfig:
     alpha: float = 1.0
 
 
-class ADECRecipe:
+class ADECRecipe(DECFamilyRecipe):
     """ACAI + augmentation pretraining, k-means on the embedding, then the ADEC phase."""
 
     name = "adec"
@@ -150,12 +151,6 @@ class ADECRecipe:
         out["iterations"] = epochs * steps_per_epoch(data.n_samples, common.batch_size)
         return out
 
-    def initialise(self, model, cfg, common, data) -> dict:
-        from tfdeepclust.recipes.asc2d import RECIPE as ASC2D_RECIPE
-
-        # The same k-means initialisation (n_init restarts on the clean embedding).
-        return ASC2D_RECIPE.initialise(model, cfg, common, data)
-
     def cluster(self, model, cfg, common, data, callbacks, checkpoint=None, history=None) -> dict:
         import numpy as np
 
@@ -189,15 +184,6 @@ class ADECRecipe:
         )
         out["diagnostics"] = diag.history_ if diag else []
         return out
-
-    def finalize(self, model, cfg, common, data) -> dict:
-        """Labels = argmax of Q on the clean data (Eq. 15)."""
-        out = model.infer(data.x)
-        return {
-            "labels": out["labels"],
-            "probabilities": out["probabilities"],
-            "embedding": out["embedding"],
-        }
 
 
 RECIPE = ADECRecipe()

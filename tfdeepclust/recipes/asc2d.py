@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tfdeepclust.config import CommonConfig
+from tfdeepclust.recipes.base import DECFamilyRecipe
 
 
 @dataclass
@@ -34,7 +35,7 @@ class ASC2DConfig:
     ae_reduction: str = "mean"
 
 
-class ASC2DRecipe:
+class ASC2DRecipe(DECFamilyRecipe):
     """Pretrain the CAE, k-means on Z, then the adversarial self-training phase."""
 
     name = "asc2d"
@@ -114,20 +115,6 @@ class ASC2DRecipe:
             verbose=common.verbose,
             callbacks=callbacks,
         )
-
-    def initialise(self, model, cfg, common, data) -> dict:
-        labels = model.init_centroids(data.x, common.seed, common.kmeans_n_init)
-        out: dict = {"n_init": common.kmeans_n_init}
-        if data.y is not None:
-            from tfdeepclust.metrics import supervised_metrics
-
-            out["metrics"] = supervised_metrics(data.y, labels)
-            print(
-                f"[init] AE + k-means: ACC {out['metrics']['acc']:.4f} "
-                f"NMI {out['metrics']['nmi']:.4f}",
-                flush=True,
-            )
-        return out
 
     def cluster(self, model, cfg, common, data, callbacks, checkpoint=None, history=None) -> dict:
         from tfdeepclust.training.self_training import run_self_training

@@ -1,0 +1,20 @@
+"""Steps the DEC-family recipes (ASC2D, ADEC) share."""
+
+from __future__ import annotations
+
+
+class DECFamilyRecipe:
+    """k-means initialisation on the pretrained embedding; labels = argmax of Q by default."""
+
+    def initialise(self, model, cfg, common, data) -> dict:
+        from tfdeepclust.training.kmeans import initialise_clustering
+
+        return initialise_clustering(model, data.x, data.y, common.seed, common.kmeans_n_init)
+
+    def finalize(self, model, cfg, common, data) -> dict:
+        out = model.infer(data.x)
+        return {
+            "labels": out["labels"],
+            "probabilities": out["probabilities"],
+            "embedding": out["embedding"],
+        }
