@@ -112,6 +112,7 @@ def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
     from tfdeepclust.results import git_sha, machine_info, package_versions
     from tfdeepclust.training.pretrain import pretrain_cache_key
 
+    sha = git_sha()  # the code that starts the run (files may change while it trains)
     keras.utils.set_random_seed(common.seed)
     if common.deterministic:
         tf.config.experimental.enable_op_determinism()
@@ -241,7 +242,7 @@ def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
                 "dataset": data.name,
                 "data_sha256": data.sha256,
                 "metrics": metrics,
-                "git_sha": git_sha(),
+                "git_sha": sha,
                 "seed": common.seed,
                 "config": config_dict(cfg),
             },
@@ -283,7 +284,7 @@ def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
         "data_info": data.info,
         "versions": package_versions(),
         "machine": machine_info(),
-        "git_sha": git_sha(),
+        "git_sha": sha,
         "data_sha256": data.sha256,
         "export_path": None if export_path is None else str(export_path),
         "results_path": str(results_path),
