@@ -106,3 +106,34 @@ def test_checkpoint_of_another_configuration_is_not_resumed(tmp_path):
     assert proc.returncode == 2
     assert "different data or settings" in proc.stdout and "--fresh" in proc.stdout
     assert (out / "checkpoints" / "checkpoint").is_file()  # nothing deleted
+
+
+def test_default_output_dir_moves_foreign_checkpoints_aside(tmp_path):
+    out = tmp_path / "runs" / "asc2d_usps_seed0"
+    (out / "checkpoints").mkdir(parents=True)
+    (out / "run_state.json").write_text(json.dumps({"fingerprint": "other", "phase": "x"}))
+    (out / "checkpoints" / "checkpoint").write_text('model_checkpoint_path: "ckpt-10"\n')
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "train_asc2d.py"),
+            "--quick",
+            "--subset",
+            "300",
+            "--no-export",
+            "--pretrain-cache-dir",
+            str(tmp_path / "c"),
+            "--verbose",
+            "0",
+        ],
+        cwd=tmp_path,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "starting fresh" in proc.stdout
+    aside = [p for p in out.iterdir() if p.name.startswith("checkpoints.old-")]
+    assert len(aside) == 1 and (aside[0] / "checkpoint").is_file()  # kept, not deleted
+    assert (out / "results.json").is_file()

@@ -69,8 +69,12 @@ def _write_run_state(out_dir: Path, fingerprint: str, phase: str) -> None:
     atomic_write_json(out_dir / "run_state.json", {"fingerprint": fingerprint, "phase": phase})
 
 
-def _maybe_resume(ckpt, out_dir: Path, fingerprint: str, fresh: bool):
-    """Restores ``ckpt`` when it belongs to this run; returns ``(iteration | None, history)``."""
+def _maybe_resume(ckpt, out_dir: Path, fingerprint: str, fresh: bool, default_dir: bool = False):
+    """Restores ``ckpt`` when it belongs to this run; returns ``(iteration | None, history)``.
+
+    Checkpoints of a run with other settings are an error in an explicit ``--output-dir``; in
+    the default folder they are moved aside (never deleted) and the run starts fresh.
+    """
     import json
 
     if ckpt.latest is None:
@@ -81,6 +85,13 @@ def _maybe_resume(ckpt, out_dir: Path, fingerprint: str, fresh: bool):
         print(f"[fresh] moved the previous checkpoints to {ckpt.move_aside()}", flush=True)
         return None, None
     if state.get("fingerprint") != fingerprint:
+        if default_dir:
+            print(
+                f"[resume] {ckpt.directory} held checkpoints of a run with other settings; "
+                f"moved them to {ckpt.move_aside()} and starting fresh",
+                flush=True,
+            )
+            return None, None
         raise FileExistsError(
             f"{ckpt.directory} holds checkpoints of a run with different data or settings. "
             "Use another --output-dir, or --fresh to move them aside and start over."
@@ -160,7 +171,9 @@ def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
 
     ckpt = ClusteringCheckpoint(out_dir / "checkpoints", model)
     fingerprint = run_fingerprint(recipe.name, data.sha256, common, cfg)
-    resumed_from, history = _maybe_resume(ckpt, out_dir, fingerprint, common.fresh)
+    resumed_from, history = _maybe_resume(
+        ckpt, out_dir, fingerprint, common.fresh, default_dir=common.output_dir is None
+    )
 
     if resumed_from is None:
         # Pretraining (cached per data set + everything that determines the weights).
