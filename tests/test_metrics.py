@@ -62,7 +62,10 @@ def test_label_free_figures():
     assert out["assignment_entropy"] == pytest.approx(0.0, abs=1e-9)
     assert 0 < out["size_entropy"] < 1
     assert out["silhouette"] > 0.9
+    assert out["degenerate"] == "collapsed"  # 90 % in one cluster
+    assert label_free_metrics(np.array([0] * 80 + [1] * 20), 3)["degenerate"] == "empty_clusters"
     balanced = label_free_metrics(np.arange(300) % 3, 3)
     assert balanced["size_entropy"] == pytest.approx(1.0)
+    assert balanced["degenerate"] is None
     single = label_free_metrics(np.zeros(10, int), 2, embedding=np.ones((10, 2)))
     assert single["silhouette"] is None

@@ -56,6 +56,20 @@ def supervised_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
     }
 
 
+COLLAPSE_FRACTION = 0.9
+
+
+def degeneracy(sizes) -> str | None:
+    """``"collapsed"`` when one cluster holds >= 90 % of the samples, ``"empty_clusters"`` when a
+    cluster is empty, else None (reported in results and logs; never silently ignored)."""
+    sizes = np.asarray(sizes)
+    if sizes.max() >= COLLAPSE_FRACTION * sizes.sum():
+        return "collapsed"
+    if (sizes == 0).any():
+        return "empty_clusters"
+    return None
+
+
 def label_free_metrics(
     labels: np.ndarray,
     n_clusters: int,
@@ -68,6 +82,7 @@ def label_free_metrics(
 
     Returns:
         ``cluster_sizes``; ``smallest_cluster_frac`` / ``largest_cluster_frac``; ``empty_clusters``;
+        ``degenerate`` (see :func:`degeneracy`);
         ``size_entropy`` (entropy of the cluster-size distribution / log K, 1 = balanced);
         ``assignment_entropy`` (mean per-sample entropy of ``proba`` / log K, 0 = confident);
         ``silhouette`` of ``embedding`` on a seeded sample of at most ``silhouette_sample`` points
@@ -83,6 +98,7 @@ def label_free_metrics(
         "largest_cluster_frac": float(frac.max()),
         "empty_clusters": int((sizes == 0).sum()),
         "size_entropy": float(-(nz * np.log(nz)).sum() / np.log(n_clusters)),
+        "degenerate": degeneracy(sizes),
     }
     if proba is not None:
         p = np.clip(np.asarray(proba, dtype=np.float64), 1e-12, 1.0)

@@ -333,6 +333,8 @@ def _print_summary(r: dict) -> None:
         )
     else:
         print("no labels: ACC/NMI/ARI not computed")
+    if lf.get("degenerate"):
+        print(f"WARNING: degenerate clustering ({lf['degenerate']})")
     sil = lf["silhouette"]
     print(
         f"cluster sizes {lf['cluster_sizes']}  size entropy {lf['size_entropy']:.3f}  "

@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfdeepclust.losses.dec import target_distribution
+from tfdeepclust.metrics import degeneracy
 
 
 class TargetStore(tf.Module):
@@ -108,12 +109,19 @@ class TargetRefresh(keras.callbacks.Callback):
             "smallest_cluster_frac": float(sizes.min() / len(labels)),
             "largest_cluster_frac": float(sizes.max() / len(labels)),
             "empty_clusters": int((sizes == 0).sum()),
+            "degenerate": degeneracy(sizes),
         }
         if self.y is not None:
             from tfdeepclust.metrics import supervised_metrics
 
             entry.update(supervised_metrics(self.y, labels))
         self.history_.append(entry)
+        if entry["degenerate"]:
+            print(
+                f"[warn] iteration {it}: degenerate clustering ({entry['degenerate']}: "
+                f"sizes {sizes.tolist()})",
+                flush=True,
+            )
         if self.verbose:
             extra = "".join(f" {k}={entry[k]:.4f}" for k in ("acc", "nmi") if k in entry)
             print(f"[refresh] iter {it}: delta_label={delta:.5f}{extra}", flush=True)
