@@ -2,7 +2,6 @@
 
 import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -197,40 +196,30 @@ def test_keras_native_roundtrip(trained, tmp_path):
 
 
 def test_cli_info_and_predict(exported, trained, tmp_path):
+    from helpers import run_python
+
     path, root = exported
     model, data = trained
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    info = subprocess.run(
-        [sys.executable, "-m", "tfdeepclust", "info", "--model", str(root / "asc2d_test")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+
+    def cli(*args):
+        return run_python("-m", "tfdeepclust", *args, timeout=300)
+
+    info = cli("info", "--model", root / "asc2d_test")
     assert info.returncode == 0, info.stderr[-2000:]
     assert "signature predict_images" in info.stdout
     assert f'"method": "{model.method_name}"' in info.stdout
     np.savez(tmp_path / "new.npz", x=data.x[:25, ..., 0])  # [N, H, W]: channel axis added
     out = tmp_path / "pred.csv"
-    pred = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tfdeepclust",
-            "predict",
-            "--model",
-            str(path),
-            "--input",
-            f"npz:{tmp_path / 'new.npz'}",
-            "--output",
-            str(out),
-            "--probabilities",
-            str(tmp_path / "p.npy"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
+    pred = cli(
+        "predict",
+        "--model",
+        path,
+        "--input",
+        f"npz:{tmp_path / 'new.npz'}",
+        "--output",
+        out,
+        "--probabilities",
+        tmp_path / "p.npy",
     )
     assert pred.returncode == 0, pred.stderr[-2000:]
     rows = out.read_text().splitlines()
@@ -243,52 +232,22 @@ def test_cli_info_and_predict(exported, trained, tmp_path):
     (tmp_path / "imgs").mkdir()
     for i in range(5):
         (tmp_path / "imgs" / f"{i}.png").write_bytes(_png(data.x[i]))
-    pred = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tfdeepclust",
-            "predict",
-            "--model",
-            str(path),
-            "--input",
-            f"dir:{tmp_path / 'imgs'}",
-            "--output",
-            str(tmp_path / "img.csv"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
+    pred = cli(
+        "predict",
+        "--model",
+        path,
+        "--input",
+        f"dir:{tmp_path / 'imgs'}",
+        "--output",
+        tmp_path / "img.csv",
     )
     assert pred.returncode == 0, pred.stderr[-2000:]
     assert (tmp_path / "img.csv").read_text().splitlines()[1].startswith("0.png,")
     # Existing outputs are not overwritten; a folder that is not a model is a clear error.
-    again = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tfdeepclust",
-            "predict",
-            "--model",
-            str(path),
-            "--input",
-            f"npz:{tmp_path / 'new.npz'}",
-            "--output",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
+    again = cli(
+        "predict", "--model", path, "--input", f"npz:{tmp_path / 'new.npz'}", "--output", out
     )
     assert again.returncode == 2 and "--overwrite" in again.stderr
-    bad = subprocess.run(
-        [sys.executable, "-m", "tfdeepclust", "info", "--model", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    bad = cli("info", "--model", tmp_path)
     assert bad.returncode == 2 and "not a SavedModel folder" in bad.stderr
     json.dumps(read_metadata(path))  # metadata stays valid JSON

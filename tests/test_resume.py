@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import run_python
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -84,23 +85,17 @@ def test_checkpoint_of_another_configuration_is_not_resumed(tmp_path):
     (out / "run_state.json").write_text(json.dumps({"fingerprint": "other", "phase": "x"}))
     # A checkpoint index pointing at a file makes the folder look like a checkpoint folder.
     (out / "checkpoints" / "checkpoint").write_text('model_checkpoint_path: "ckpt-10"\n')
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "train_asc2d.py"),
-            "--quick",
-            "--subset",
-            "300",
-            "--output-dir",
-            str(out),
-            "--no-export",
-            "--pretrain-cache-dir",
-            str(tmp_path / "c"),
-        ],
+    proc = run_python(
+        str(REPO / "train_asc2d.py"),
+        "--quick",
+        "--subset",
+        "300",
+        "--output-dir",
+        str(out),
+        "--no-export",
+        "--pretrain-cache-dir",
+        str(tmp_path / "c"),
         cwd=tmp_path,
-        env=dict(os.environ, PYTHONPATH=str(REPO)),
-        capture_output=True,
-        text=True,
         timeout=300,
     )
     assert proc.returncode == 2
@@ -113,23 +108,17 @@ def test_default_output_dir_moves_foreign_checkpoints_aside(tmp_path):
     (out / "checkpoints").mkdir(parents=True)
     (out / "run_state.json").write_text(json.dumps({"fingerprint": "other", "phase": "x"}))
     (out / "checkpoints" / "checkpoint").write_text('model_checkpoint_path: "ckpt-10"\n')
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "train_asc2d.py"),
-            "--quick",
-            "--subset",
-            "300",
-            "--no-export",
-            "--pretrain-cache-dir",
-            str(tmp_path / "c"),
-            "--verbose",
-            "0",
-        ],
+    proc = run_python(
+        str(REPO / "train_asc2d.py"),
+        "--quick",
+        "--subset",
+        "300",
+        "--no-export",
+        "--pretrain-cache-dir",
+        str(tmp_path / "c"),
+        "--verbose",
+        "0",
         cwd=tmp_path,
-        env=dict(os.environ, PYTHONPATH=str(REPO)),
-        capture_output=True,
-        text=True,
         timeout=300,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]

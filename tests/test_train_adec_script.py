@@ -1,13 +1,12 @@
 """train_adec.py end to end on a tiny budget: an image set and Mice Protein (tabular)."""
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import run_python
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -33,14 +32,7 @@ def test_quick_adec_run_and_export(tmp_path, dataset, extra, n):
         "--verbose",
         "0",
     ]
-    proc = subprocess.run(
-        args,
-        cwd=tmp_path,
-        env=dict(os.environ, PYTHONPATH=str(REPO)),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = run_python(*args[1:], cwd=tmp_path, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     res = json.loads((tmp_path / "out" / "results.json").read_text())
     assert res["method"] == "adec" and res["dataset"] == dataset and res["n_samples"] == n
@@ -76,20 +68,14 @@ def test_quick_adec_run_and_export(tmp_path, dataset, extra, n):
 
 
 def test_asc2d_rejects_tabular_data_clearly(tmp_path):
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "train_asc2d.py"),
-            "--dataset",
-            "mice_protein",
-            "--quick",
-            "--output-dir",
-            str(tmp_path),
-        ],
+    proc = run_python(
+        str(REPO / "train_asc2d.py"),
+        "--dataset",
+        "mice_protein",
+        "--quick",
+        "--output-dir",
+        str(tmp_path),
         cwd=tmp_path,
-        env=dict(os.environ, PYTHONPATH=str(REPO)),
-        capture_output=True,
-        text=True,
         timeout=300,
     )
     assert proc.returncode == 2

@@ -1,7 +1,6 @@
 """train_asc2d.py end to end on a tiny budget, and the exported SavedModel in a fresh process."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,15 +27,9 @@ REQUIRED = {
 
 
 def _run(args, cwd, timeout=600):
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.run(
-        [sys.executable, str(REPO / "train_asc2d.py"), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    from helpers import run_python
+
+    return run_python(REPO / "train_asc2d.py", *args, cwd=cwd, timeout=timeout)
 
 
 @pytest.mark.slow
