@@ -33,8 +33,23 @@ def _tiny_adec(data):
     return model
 
 
-# Every method joins the export contract here (DFVC adds its tiny builder).
-TINY_MODELS = {"asc2d": _tiny_asc2d, "adec": _tiny_adec}
+def _tiny_dfvc(data):
+    from tfdeepclust.methods.dfvc import DFVC
+
+    model = DFVC(
+        data.x.shape[1:],
+        10,
+        filters=(8, 8, 16, 16),
+        fc_units=16,
+        critic_hidden=(8,),
+        latent_dim=8,
+    )
+    model.compile()
+    return model
+
+
+# Every method joins the export contract here.
+TINY_MODELS = {"asc2d": _tiny_asc2d, "adec": _tiny_adec, "dfvc": _tiny_dfvc}
 
 
 @pytest.fixture(scope="module", params=sorted(TINY_MODELS))

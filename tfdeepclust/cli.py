@@ -125,7 +125,13 @@ def build_parser(method_name: str, method_config_cls, description: str) -> argpa
         help="T: iterations between full-data target refreshes "
         "(default 140 for MNIST-full/Fashion-MNIST, 30 for smaller sets)",
     )
-    g.add_argument("--tol", type=float, default=d.tol, help="label-change stop tolerance")
+    g.add_argument(
+        "--tol",
+        type=float,
+        default=None,
+        help="label-change stop tolerance (default: 1e-3 for ASC2D/ADEC; 0 = never for DFVC, "
+        "which trains its whole budget)",
+    )
     g.add_argument("--kmeans-n-init", type=int, default=d.kmeans_n_init)
     g = p.add_argument_group("outputs")
     g.add_argument(

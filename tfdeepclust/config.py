@@ -27,7 +27,7 @@ class CommonConfig:
     pretrain_epochs: int | None = None
     maxiter: int | None = None
     update_interval: int | None = None
-    tol: float = 1e-3
+    tol: float | None = None  # None: the method's default (recipe.default_tol)
     kmeans_n_init: int = 20
     output_dir: str | None = None
     export_dir: str = "saved_models"

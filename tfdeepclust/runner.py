@@ -8,6 +8,7 @@ own phases; everything else (options, seeding, metrics, export, results) lives h
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from pathlib import Path
 from typing import Protocol
@@ -21,7 +22,13 @@ class Recipe(Protocol):
     name: str
     description: str
     config_cls: type
-    budgets: dict[str, dict[str, int]]  # preset -> pretrain_epochs / maxiter / update_interval
+    # preset -> pretrain_epochs / maxiter / update_interval, or ``epochs`` / ``update_epochs``
+    # (converted to iterations for the data set at hand)
+    budgets: dict[str, dict[str, int]]
+    default_tol: float  # label-change stop; 0 disables it
+
+    def resolve_config(self, cfg, common: CommonConfig, data):
+        """Optional: fills data-dependent defaults of ``cfg`` (recorded in results)."""
 
     def build(self, cfg, common: CommonConfig, data): ...
 
@@ -42,8 +49,15 @@ def resolve_budget(recipe: Recipe, common: CommonConfig, n_samples: int) -> Comm
     """Fills unset budget fields from the recipe's preset (explicit flags always win)."""
     if common.budget not in recipe.budgets:
         raise ValueError(f"budget must be one of {sorted(recipe.budgets)}, got {common.budget!r}")
-    preset = recipe.budgets[common.budget]
+    preset = dict(recipe.budgets[common.budget])
+    spe = math.ceil(n_samples / min(common.batch_size, n_samples))  # steps per epoch
+    if "epochs" in preset:  # budgets in passes over the data (DFVC): iterations for this data
+        preset["maxiter"] = preset.pop("epochs") * spe
+    if "update_epochs" in preset:
+        preset["update_interval"] = preset.pop("update_epochs") * spe
     updates = {k: v for k, v in preset.items() if getattr(common, k) is None}
+    if common.tol is None:
+        updates["tol"] = getattr(recipe, "default_tol", 1e-3)
     common = dataclasses.replace(common, **updates)
     if common.update_interval is None:
         common = dataclasses.replace(
@@ -162,6 +176,8 @@ def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
             return []
         return [keras.callbacks.TensorBoard(log_dir=str(out_dir / "tensorboard" / phase))]
 
+    if hasattr(recipe, "resolve_config"):
+        cfg = recipe.resolve_config(cfg, common, data)
     model = recipe.build(cfg, common, data)
     model.attach_targets(data.n_samples)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import keras
 
 PRESETS = ("none", "dec", "dfvc_grey", "dfvc_colour")
+VIEW_MODES = ("none", "single", "double")
 
 
 def build_augmenter(preset: str, seed: int, channels: int = 1) -> keras.Sequential | None:
@@ -66,3 +67,35 @@ def build_augmenter(preset: str, seed: int, channels: int = 1) -> keras.Sequenti
         raise ValueError(f"Unknown augmentation preset {preset!r}; choose one of {PRESETS}.")
     layers = [cls(**kwargs, seed=seed + i) for i, (cls, kwargs) in enumerate(specs)]
     return keras.Sequential(layers, name=f"augment_{preset}")
+
+
+class ViewPair:
+    """Makes the two views ``(x, x′)`` of a batch for contrastive / MI methods (DFVC).
+
+    Modes (DFVC Table IV): ``"double"`` (default): two independent augmentations of each image;
+    ``"single"``: the clean image and one augmentation; ``"none"``: the clean image twice.
+    Map it after batching: ``ds.map(lambda x, i: (pair(x, training=True), i))``.
+    """
+
+    def __init__(self, augmenter, mode: str = "double"):
+        if mode not in VIEW_MODES:
+            raise ValueError(f"view mode must be one of {VIEW_MODES}, got {mode!r}")
+        if mode != "none" and augmenter is None:
+            raise ValueError(f"view mode {mode!r} needs an augmentation preset other than 'none'")
+        self.augmenter, self.mode = augmenter, mode
+
+    def __call__(self, x, training: bool = True):
+        if self.mode == "none":
+            return x, x
+        second = self.augmenter(x, training=training)
+        if self.mode == "single":
+            return x, second
+        # Each call of the random layers draws new parameters: two independent views.
+        return self.augmenter(x, training=training), second
+
+
+def default_preset(method_preset: str, channels: int) -> str:
+    """Resolves ``"auto"`` to the grey or colour DFVC preset by the number of channels."""
+    if method_preset != "auto":
+        return method_preset
+    return "dfvc_colour" if channels == 3 else "dfvc_grey"

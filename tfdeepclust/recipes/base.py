@@ -6,6 +6,8 @@ from __future__ import annotations
 class DECFamilyRecipe:
     """k-means initialisation on the pretrained embedding; labels = argmax of Q by default."""
 
+    default_tol = 1e-3  # DEC's label-change stop (METHODS.md §1.4)
+
     def initialise(self, model, cfg, common, data) -> dict:
         from tfdeepclust.training.kmeans import initialise_clustering
 

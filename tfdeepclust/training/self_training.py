@@ -28,6 +28,8 @@ def run_self_training(
     verbose: int = 2,
     checkpoint=None,
     history: list[dict] | None = None,
+    checkpoint_every: int | None = None,
+    parallel_augment: bool = False,
 ) -> dict:
     """Trains ``model`` (whose ``train_step`` gathers targets by sample id) until tol/maxiter.
 
@@ -37,6 +39,8 @@ def run_self_training(
     Args (beyond the obvious):
         checkpoint: A ``ClusteringCheckpoint``: saved at every target refresh and at the end.
         history: Refresh history so far (when resuming from a checkpoint).
+        checkpoint_every: Iterations between checkpoints (default: every refresh).
+        parallel_augment: See :func:`~tfdeepclust.data.pipeline.make_train_dataset`.
 
     Returns:
         ``converged``, ``stop_reason``, ``n_iter``, ``history`` (per refresh), ``wall_time_s``,
@@ -50,14 +54,22 @@ def run_self_training(
     )
     store = model.target_store
     remaining = max(maxiter - int(store.iteration.numpy()), 0)
-    extra = [] if checkpoint is None else [CheckpointEvery(checkpoint, update_interval, refresh)]
+    every = checkpoint_every or update_interval
+    extra = [] if checkpoint is None else [CheckpointEvery(checkpoint, every, refresh)]
     fit_history: dict = {}
     if int(store.stopped.numpy()) or remaining == 0:
         # Nothing left to train (a finished run being resumed): Keras would still run one step.
         refresh.set_model(model)
         refresh.on_train_begin()
     else:
-        ds = make_train_dataset(x, batch_size, seed, shuffle=shuffle, augmenter=augmenter)
+        ds = make_train_dataset(
+            x,
+            batch_size,
+            seed,
+            shuffle=shuffle,
+            augmenter=augmenter,
+            parallel_augment=parallel_augment,
+        )
         spe = steps_per_epoch(len(x), batch_size)
         epochs = max(math.ceil(remaining / spe), 1)
         fit_history = model.fit(

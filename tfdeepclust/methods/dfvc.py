@@ -1,0 +1,336 @@
+"""DFVC: decoder-free variational deep embedding (Ji, Sun, Gao, Hu, Yin; IEEE TNNLS 2022).
+
+Spec: METHODS.md §4. Objective (Eq. 40), minimised by one Adam over every variable:
+
+    L = -(L_DMI + α L_CMI) + β L_VEC + γ L_REG
+
+* L_DMI (Eq. 20): JSD MI estimates I(x, z) + I(x′, z′) + I(z, z′), each a global critic on vector
+  pairs plus a local critic on (feature map, vector) pairs; negatives pair sample i with sample
+  i + s of the batch (s a random offset in [1, B−1] per step: a derangement).
+* L_CMI (Eqs. 37-39): IIC's categorical MI between the two views' K-way head outputs, plus the
+  2K-way over-clustering head.
+* L_VEC (Eq. 34): Gaussian-mixture prior N(μ_k, I) with uniform weights, sampled z.
+* L_REG: KL of the batch's mean assignment to uniform (Table X reading of Eq. 35, §4.4).
+
+A training batch is ``((x, x′), sample_id)``: the two views are made in the ``tf.data`` pipeline
+(:func:`tfdeepclust.data.augment.build_view_pair`). Both views go through the encoder in one
+forward pass (batch statistics of BN over 2B images). Labels are the argmax of the K-way head on
+μ_z of the clean input.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers, ops
+
+from tfdeepclust.losses.dfvc import cluster_size_regulariser, vec_loss
+from tfdeepclust.losses.mutual_info import iic_mi, jsd_mi
+from tfdeepclust.methods.base import DeepClusteringModel
+from tfdeepclust.nn.mi_critics import PairCritic
+from tfdeepclust.nn.variational_encoders import (
+    build_conv4_encoder,
+    build_resnet18_encoder,
+    resolve_trunk,
+)
+
+LOSS_NAMES = (
+    "loss",
+    "l_dmi",
+    "mi_global",
+    "mi_local",
+    "mi_cross",
+    "l_cmi",
+    "iic_k",
+    "iic_2k",
+    "l_vec",
+    "l_reg",
+    "l_rec",
+)
+
+
+def reparameterise(mu, log_var, eps):
+    """``z = μ + exp(½ log σ²) ⊙ ε`` (Eq. 28); ``z = μ`` when ``ε = 0``, ``∂z/∂μ = I``."""
+    return mu + ops.exp(0.5 * log_var) * eps
+
+
+@keras.saving.register_keras_serializable(package="tfdeepclust")
+class DFVC(DeepClusteringModel):
+    """The DFVC model.
+
+    Args:
+        input_shape: ``(H, W, C)`` of one image.
+        n_clusters: K (the K-way head); the over-clustering head has ``overcluster_factor · K``.
+        alpha, beta, gamma: Weights of L_CMI, L_VEC, L_REG (Table I; MNIST 2 / 0.5 / 0.1).
+        latent_dim: d_z (64 [CHOICE], DIM's default).
+        trunk: ``"conv4"`` (MNIST), ``"resnet18"`` (colour sets) or ``"auto"``.
+        filters: conv4 channels (64, 128, 256, 512); ``base_filters``: ResNet-18 stage-1 width.
+        fc_units: Width of the FC layer between C and (μ_z, log σ²_z).
+        critic_hidden: Hidden widths of both critics (512, 512).
+        use_global, use_local: Global / local JSD terms (Tables V-VII ablations).
+        use_cmi, use_vec, use_reg: Switch L_CMI, L_VEC, L_REG off (ablations; weights stay).
+        overcluster_factor: Over-clustering head size / K (2); 0 = no over-clustering (Table VIII).
+        reg_mode: ``"marginal"`` (default) or ``"per_sample"`` (Eq. 35 literally), see losses.
+        recon_weight: > 0 adds a decoder and λ·MSE reconstruction of x (Table IX ablation).
+        kernel_initializer: ``"he_normal"`` (paper), ``"glorot_uniform"``/``"random_normal"``
+            (Table XI).
+        seed: Seeds the reparameterisation noise and the negative-pair offsets.
+
+    Example:
+        >>> model = DFVC((28, 28, 1), n_clusters=10)
+        >>> model.compile(optimizer=keras.optimizers.Adam(1e-4))
+        >>> model.fit(pair_dataset, steps_per_epoch=...)   # batches ((x, x2), sample_id)
+        >>> labels = model.predict(x_new)
+    """
+
+    method_name = "dfvc"
+
+    def __init__(
+        self,
+        input_shape,
+        n_clusters: int,
+        alpha: float = 2.0,
+        beta: float = 0.5,
+        gamma: float = 0.1,
+        latent_dim: int = 64,
+        trunk: str = "auto",
+        filters=(64, 128, 256, 512),
+        base_filters: int = 64,
+        fc_units: int = 1024,
+        critic_hidden=(512, 512),
+        use_global: bool = True,
+        use_local: bool = True,
+        use_cmi: bool = True,
+        use_vec: bool = True,
+        use_reg: bool = True,
+        overcluster_factor: int = 2,
+        reg_mode: str = "marginal",
+        recon_weight: float = 0.0,
+        kernel_initializer: str = "he_normal",
+        vec_head_gradient: bool = True,
+        vec_reduction: str = "mean",
+        seed: int = 0,
+        **kwargs,
+    ):
+        super().__init__(input_shape, n_clusters, **kwargs)
+        if len(self.sample_shape) != 3:
+            raise ValueError(
+                f"DFVC is a convolutional method and needs images (H, W, C); got input shape "
+                f"{self.sample_shape}. Use ADEC (train_adec.py) for tabular data."
+            )
+        if not (use_global or use_local) and not use_cmi:
+            raise ValueError("DFVC needs at least one MI term: use_global, use_local or use_cmi.")
+        self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
+        self.latent_dim = int(latent_dim)
+        self.trunk = resolve_trunk(trunk, self.sample_shape)
+        self.filters = tuple(int(f) for f in filters)
+        self.base_filters = int(base_filters)
+        self.fc_units = int(fc_units)
+        self.critic_hidden = tuple(int(h) for h in critic_hidden)
+        self.use_global, self.use_local = bool(use_global), bool(use_local)
+        self.use_cmi, self.use_vec, self.use_reg = bool(use_cmi), bool(use_vec), bool(use_reg)
+        self.overcluster_factor = int(overcluster_factor)
+        self.reg_mode = reg_mode
+        self.recon_weight = float(recon_weight)
+        self.kernel_initializer = kernel_initializer
+        self.vec_head_gradient = bool(vec_head_gradient)
+        self.vec_reduction = vec_reduction
+
+        # === Layers ===
+        if self.trunk == "conv4":
+            self.feature_encoder = build_conv4_encoder(
+                self.sample_shape, self.latent_dim, self.filters, self.fc_units, kernel_initializer
+            )
+        else:
+            self.feature_encoder = build_resnet18_encoder(
+                self.sample_shape,
+                self.latent_dim,
+                self.base_filters,
+                self.fc_units,
+                kernel_initializer,
+            )
+        # x -> μ_z: the embedding (inference, export's ``embed`` endpoint); shares the weights.
+        self.encoder = keras.Model(
+            self.feature_encoder.input, self.feature_encoder.outputs[1], name="dfvc_embedding"
+        )
+        self.clustering = layers.Dense(
+            self.n_clusters,
+            activation="softmax",
+            kernel_initializer=kernel_initializer,
+            name="cluster_head",
+        )
+        self.overcluster_head = (
+            layers.Dense(
+                self.overcluster_factor * self.n_clusters,
+                activation="softmax",
+                kernel_initializer=kernel_initializer,
+                name="overcluster_head",
+            )
+            if self.overcluster_factor > 0
+            else None
+        )
+        self.global_critic = PairCritic(self.critic_hidden, name="global_critic")
+        self.local_critic = PairCritic(self.critic_hidden, name="local_critic")
+        # Means μ_k of the prior p(z|y=k) = N(μ_k, I), [CHOICE] init N(0, I), trained with the rest.
+        self.prior_means = self.add_weight(
+            name="prior_means",
+            shape=(self.n_clusters, self.latent_dim),
+            initializer=keras.initializers.RandomNormal(0.0, 1.0),
+            trainable=True,
+        )
+        self.decoder = None
+        if self.recon_weight > 0:
+            from tfdeepclust.nn.conv_autoencoder import build_conv_autoencoder
+
+            # Only the decoder is used (Table IX: "DFVC + decoder"); the CAE encoder is dropped.
+            _, self.decoder = build_conv_autoencoder(self.sample_shape, self.latent_dim)
+        self.seed = int(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
+        self.trackers = {n: keras.metrics.Mean(name=n) for n in LOSS_NAMES}
+        # Training-only parts first: by the time Keras builds the model, no sublayer is unbuilt.
+        self._build_training_parts()
+        self.build_on_dummy()
+
+    def _build_training_parts(self) -> None:
+        """Creates the critics' and the extra head's variables (not on the inference path)."""
+        c, mu, _ = self.feature_encoder(np.zeros((2, *self.sample_shape), "float32"))
+        self.global_critic(mu, mu)
+        self.local_critic(c, mu)
+        if self.overcluster_head is not None:
+            self.overcluster_head(mu)
+
+    # === Inference: labels = argmax of the K-way head on μ_z of the clean image ===
+    def call(self, x, training=False):
+        return self.clustering(self.encoder(x, training=training))
+
+    # === Training ===
+    def _pair_mi(self, u_global, c_map, z, z_neg):
+        """Global + local JSD MI between (u, C) and z; negatives use z of other samples."""
+        zero = ops.zeros(())
+        mi_g = mi_l = zero
+        if self.use_global:
+            mi_g = jsd_mi(self.global_critic(u_global, z), self.global_critic(u_global, z_neg))
+        if self.use_local:
+            mi_l = jsd_mi(self.local_critic(c_map, z), self.local_critic(c_map, z_neg))
+        return mi_g, mi_l
+
+    def compute_terms(self, x1, x2, training: bool = True) -> dict:
+        """Every term of Eq. 40 for one batch of view pairs (differentiable)."""
+        b = ops.shape(x1)[0]
+        c, mu, log_var = self.feature_encoder(ops.concatenate([x1, x2], 0), training=training)
+        eps = keras.random.normal(ops.shape(mu), seed=self.seed_generator)
+        z = reparameterise(mu, log_var, eps)
+        c1, c2 = c[:b], c[b:]
+        mu1, mu2 = mu[:b], mu[b:]
+        z1, z2 = z[:b], z[b:]
+        # One random offset per step pairs sample i with sample i + s (s in [1, B-1]).
+        shift = keras.random.randint((), 1, ops.maximum(b, 2), seed=self.seed_generator)
+        z1n, z2n = tf.roll(z1, shift, axis=0), tf.roll(z2, shift, axis=0)
+
+        # I(x, z) and I(x′, z′) (Eqs. 13-16): global critic on (μ_z, z) [CHOICE], local on (C, z).
+        g1, l1 = self._pair_mi(mu1, c1, z1, z1n)
+        g2, l2 = self._pair_mi(mu2, c2, z2, z2n)
+        # I(z, z′) (Eqs. 17-19): global (z, z′); local (C′, z) and (C, z′).
+        zero = ops.zeros(())
+        gx = lx = zero
+        if self.use_global:
+            gx = jsd_mi(self.global_critic(z1, z2), self.global_critic(z1, z2n))
+        if self.use_local:
+            lx = 0.5 * (
+                jsd_mi(self.local_critic(c2, z1), self.local_critic(c2, z1n))
+                + jsd_mi(self.local_critic(c1, z2), self.local_critic(c1, z2n))
+            )
+        mi_global, mi_local, mi_cross = g1 + g2, l1 + l2, gx + lx
+        l_dmi = mi_global + mi_local + mi_cross
+
+        pi = self.clustering(z)
+        pi1, pi2 = pi[:b], pi[b:]
+        iic_k = iic_2k = zero
+        if self.use_cmi:
+            iic_k = iic_mi(pi1, pi2)
+            if self.overcluster_head is not None:
+                over = self.overcluster_head(z)
+                iic_2k = iic_mi(over[:b], over[b:])
+        l_cmi = iic_k + iic_2k
+        # Both views, averaged [CHOICE] (one call over 2B rows = the mean of the two views).
+        pi_vec = pi if self.vec_head_gradient else ops.stop_gradient(pi)
+        l_vec = (
+            vec_loss(z, log_var, pi_vec, self.prior_means, self.vec_reduction)
+            if self.use_vec
+            else zero
+        )
+        l_reg = (
+            0.5
+            * (
+                cluster_size_regulariser(pi1, self.reg_mode)
+                + cluster_size_regulariser(pi2, self.reg_mode)
+            )
+            if self.use_reg
+            else zero
+        )
+        l_rec = zero
+        if self.decoder is not None:
+            rec = self.decoder(z, training=training)
+            l_rec = ops.mean(ops.square(rec - ops.concatenate([x1, x2], 0)))
+        loss = (
+            -(l_dmi + self.alpha * l_cmi)
+            + self.beta * l_vec
+            + self.gamma * l_reg
+            + self.recon_weight * l_rec
+        )
+        return dict(
+            loss=loss,
+            l_dmi=l_dmi,
+            mi_global=mi_global,
+            mi_local=mi_local,
+            mi_cross=mi_cross,
+            l_cmi=l_cmi,
+            iic_k=iic_k,
+            iic_2k=iic_2k,
+            l_vec=l_vec,
+            l_reg=l_reg,
+            l_rec=l_rec,
+        )
+
+    def train_step(self, data):
+        views, _sample_id, _ = keras.utils.unpack_x_y_sample_weight(data)
+        x1, x2 = views
+        variables = self.trainable_variables
+        with tf.GradientTape() as tape:
+            terms = self.compute_terms(x1, x2, training=True)
+        self.optimizer.apply(tape.gradient(terms["loss"], variables), variables)
+        for name, value in terms.items():
+            self.trackers[name].update_state(value)
+        # The target store's iteration counter is advanced by the monitoring callback.
+        return {name: t.result() for name, t in self.trackers.items()}
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "alpha": self.alpha,
+            "beta": self.beta,
+            "gamma": self.gamma,
+            "latent_dim": self.latent_dim,
+            "trunk": self.trunk,
+            "filters": list(self.filters),
+            "base_filters": self.base_filters,
+            "fc_units": self.fc_units,
+            "critic_hidden": list(self.critic_hidden),
+            "use_global": self.use_global,
+            "use_local": self.use_local,
+            "use_cmi": self.use_cmi,
+            "use_vec": self.use_vec,
+            "use_reg": self.use_reg,
+            "overcluster_factor": self.overcluster_factor,
+            "reg_mode": self.reg_mode,
+            "recon_weight": self.recon_weight,
+            "kernel_initializer": self.kernel_initializer,
+            "vec_head_gradient": self.vec_head_gradient,
+            "vec_reduction": self.vec_reduction,
+            "seed": self.seed,
+        }
