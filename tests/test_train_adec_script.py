@@ -67,9 +67,10 @@ def test_quick_adec_run_and_export(tmp_path, dataset, extra, n):
     np.testing.assert_array_equal(served, [int(r.split(",")[1]) for r in rows])
 
 
-def test_asc2d_rejects_tabular_data_clearly(tmp_path):
+@pytest.mark.parametrize("method", ["asc2d", "dfvc"])
+def test_convolutional_methods_reject_tabular_data_clearly(tmp_path, method):
     proc = run_python(
-        str(REPO / "train_asc2d.py"),
+        str(REPO / f"train_{method}.py"),
         "--dataset",
         "mice_protein",
         "--quick",

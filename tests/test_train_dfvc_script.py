@@ -76,18 +76,3 @@ def test_quick_dfvc_run_export_reload_and_resume(tmp_path, usps):
     assert res2["convergence"]["resumed_from_iteration"] == 20
     assert res2["convergence"]["n_iter"] == 30
     assert (tmp_path / "out" / "results.json").is_file()  # the first results are kept
-
-
-def test_dfvc_rejects_tabular_data_clearly(tmp_path):
-    proc = run_python(
-        str(REPO / "train_dfvc.py"),
-        "--dataset",
-        "mice_protein",
-        "--quick",
-        "--output-dir",
-        str(tmp_path),
-        cwd=tmp_path,
-        timeout=300,
-    )
-    assert proc.returncode == 2
-    assert "tabular" in proc.stdout and "train_adec.py" in proc.stdout

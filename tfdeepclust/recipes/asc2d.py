@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tfdeepclust.config import CommonConfig
-from tfdeepclust.recipes.base import DECFamilyRecipe
+from tfdeepclust.recipes.base import DECFamilyRecipe, require_images
 
 
 @dataclass
@@ -56,14 +56,9 @@ class ASC2DRecipe(DECFamilyRecipe):
     def build(self, cfg: ASC2DConfig, common: CommonConfig, data):
         import keras
 
-        from tfdeepclust.data.dataset import DataError
         from tfdeepclust.methods.asc2d import ASC2D
 
-        if not data.is_image:
-            raise DataError(
-                f"ASC2D is a convolutional method and needs images; {data.name} is tabular "
-                f"{data.x.shape}. Use train_adec.py for tabular data."
-            )
+        require_images(data, "ASC2D")
         model = ASC2D(
             data.x.shape[1:],
             data.n_clusters,

@@ -3,6 +3,17 @@
 from __future__ import annotations
 
 
+def require_images(data, method: str) -> None:
+    """Raises a DataError naming the fix when a convolutional method gets tabular data."""
+    from tfdeepclust.data.dataset import DataError
+
+    if not data.is_image:
+        raise DataError(
+            f"{method} is a convolutional method and needs images; {data.name} is tabular "
+            f"{data.x.shape}. Use train_adec.py for tabular data."
+        )
+
+
 class DECFamilyRecipe:
     """k-means initialisation on the pretrained embedding; labels = argmax of Q by default."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tfdeepclust.config import CommonConfig
+from tfdeepclust.recipes.base import require_images
 
 # [PAPER Table I] (α, β, γ) per data set.
 TABLE1_WEIGHTS = {
@@ -92,14 +93,9 @@ class DFVCRecipe:
     def build(self, cfg: DFVCConfig, common: CommonConfig, data):
         import keras
 
-        from tfdeepclust.data.dataset import DataError
         from tfdeepclust.methods.dfvc import DFVC
 
-        if not data.is_image:
-            raise DataError(
-                f"DFVC learns from augmented views of images; {data.name} is tabular "
-                f"{data.x.shape}. Use train_adec.py for tabular data."
-            )
+        require_images(data, "DFVC")
         model = DFVC(
             data.x.shape[1:],
             data.n_clusters,
