@@ -53,6 +53,8 @@ def test_quick_dfvc_run_export_reload_and_resume(tmp_path, usps):
     # An evaluation on all clean data at iterations 0, 10 (ACC logged: labels exist).
     assert [h["iteration"] for h in res["history"]] == [0, 10]
     assert all(0.0 <= h["acc"] <= 1.0 for h in res["history"])
+    times = [h["wall_time_s"] for h in res["history"]]  # ACC against training wall time
+    assert 0.0 <= times[0] < times[1]
     for term in ("l_dmi", "l_cmi", "l_vec", "l_reg", "mi_local", "iic_2k"):
         assert np.isfinite(res["epoch_losses"][term]).all(), term
     export = Path(res["export_path"])

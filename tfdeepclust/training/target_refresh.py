@@ -85,6 +85,11 @@ class TargetRefresh(keras.callbacks.Callback):
         self.n_iter_ = 0
         self.history_: list[dict] = list(history or [])
         self.refresh_time_s = 0.0
+        # Training wall time at each refresh, continued across resumes (ACC-vs-time curves).
+        self._time_offset = (
+            float(self.history_[-1].get("wall_time_s", 0.0)) if self.history_ else 0.0
+        )
+        self._t_begin = time.perf_counter()
 
     @property
     def store(self) -> TargetStore:
@@ -110,6 +115,7 @@ class TargetRefresh(keras.callbacks.Callback):
             "largest_cluster_frac": float(sizes.max() / len(labels)),
             "empty_clusters": int((sizes == 0).sum()),
             "degenerate": degeneracy(sizes),
+            "wall_time_s": self._time_offset + time.perf_counter() - self._t_begin,
         }
         if self.y is not None:
             from tfdeepclust.metrics import supervised_metrics
@@ -128,6 +134,7 @@ class TargetRefresh(keras.callbacks.Callback):
         return delta
 
     def on_train_begin(self, logs=None):
+        self._t_begin = time.perf_counter()
         it = int(self.store.iteration.numpy())
         self.n_iter_ = it
         if int(self.store.stopped.numpy()):
