@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 from tfdeepclust.config import CommonConfig
-from tfdeepclust.recipes.base import DECFamilyRecipe
+from tfdeepclust.recipes.base import DECFamilyRecipe, resolved_tol
 
 
 @dataclass
@@ -173,7 +173,7 @@ class ADECRecipe(DECFamilyRecipe):
             common.batch_size * (1 + model.n_aux),
             common.seed,
             common.update_interval,
-            common.tol,
+            resolved_tol(self, common),
             common.maxiter,
             shuffle=cfg.shuffle,
             augmenter=self.augmenter(cfg, common, data),

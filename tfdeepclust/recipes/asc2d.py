@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tfdeepclust.config import CommonConfig
-from tfdeepclust.recipes.base import DECFamilyRecipe, require_images
+from tfdeepclust.recipes.base import DECFamilyRecipe, require_images, resolved_tol
 
 
 @dataclass
@@ -121,7 +121,7 @@ class ASC2DRecipe(DECFamilyRecipe):
             common.batch_size,
             common.seed,
             common.update_interval,
-            common.tol,
+            resolved_tol(self, common),
             common.maxiter,
             shuffle=cfg.shuffle,
             callbacks=callbacks,

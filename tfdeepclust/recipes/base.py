@@ -14,6 +14,11 @@ def require_images(data, method: str) -> None:
         )
 
 
+def resolved_tol(recipe, common) -> float:
+    """``common.tol``, or the method's default when unset (callers that bypass the runner)."""
+    return recipe.default_tol if common.tol is None else common.tol
+
+
 class DECFamilyRecipe:
     """k-means initialisation on the pretrained embedding; labels = argmax of Q by default."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tfdeepclust.config import CommonConfig
-from tfdeepclust.recipes.base import require_images
+from tfdeepclust.recipes.base import require_images, resolved_tol
 
 # [PAPER Table I] (α, β, γ) per data set.
 TABLE1_WEIGHTS = {
@@ -156,7 +156,7 @@ class DFVCRecipe:
             common.batch_size,
             common.seed,
             common.update_interval,
-            common.tol,
+            resolved_tol(self, common),
             common.maxiter,
             augmenter=self.view_pair(cfg, common, data),
             callbacks=callbacks,
