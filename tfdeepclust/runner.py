@@ -57,7 +57,9 @@ def resolve_budget(recipe: Recipe, common: CommonConfig, n_samples: int) -> Comm
         preset["update_interval"] = preset.pop("update_epochs") * spe
     updates = {k: v for k, v in preset.items() if getattr(common, k) is None}
     if common.tol is None:
-        updates["tol"] = getattr(recipe, "default_tol", 1e-3)
+        from tfdeepclust.recipes.base import resolved_tol
+
+        updates["tol"] = resolved_tol(recipe, common)
     common = dataclasses.replace(common, **updates)
     if common.update_interval is None:
         common = dataclasses.replace(

@@ -19,6 +19,12 @@ def resolved_tol(recipe, common) -> float:
     return recipe.default_tol if common.tol is None else common.tol
 
 
+def final_outputs(model, x) -> dict:
+    """Labels, probabilities and embedding of every sample with the final weights."""
+    out = model.infer(x)
+    return {k: out[k] for k in ("labels", "probabilities", "embedding")}
+
+
 class DECFamilyRecipe:
     """k-means initialisation on the pretrained embedding; labels = argmax of Q by default."""
 
@@ -30,9 +36,4 @@ class DECFamilyRecipe:
         return initialise_clustering(model, data.x, data.y, common.seed, common.kmeans_n_init)
 
     def finalize(self, model, cfg, common, data) -> dict:
-        out = model.infer(data.x)
-        return {
-            "labels": out["labels"],
-            "probabilities": out["probabilities"],
-            "embedding": out["embedding"],
-        }
+        return final_outputs(model, data.x)

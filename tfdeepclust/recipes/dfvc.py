@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tfdeepclust.config import CommonConfig
-from tfdeepclust.recipes.base import require_images, resolved_tol
+from tfdeepclust.recipes.base import final_outputs, require_images, resolved_tol
 
 # [PAPER Table I] (α, β, γ) per data set.
 TABLE1_WEIGHTS = {
@@ -170,17 +170,12 @@ class DFVCRecipe:
     def finalize(self, model, cfg: DFVCConfig, common: CommonConfig, data) -> dict:
         """Labels = argmax of the K-way head on μ_z of the clean images; without any head loss
         (the L_DMI-only ablation of Table V), k-means (n_init 20) on μ_z."""
-        out = model.infer(data.x)
-        result = {
-            "labels": out["labels"],
-            "probabilities": out["probabilities"],
-            "embedding": out["embedding"],
-        }
+        result = final_outputs(model, data.x)
         if not (cfg.use_cmi or cfg.use_vec or cfg.use_reg):
             from tfdeepclust.training.kmeans import kmeans_init
 
             _, result["labels"] = kmeans_init(
-                out["embedding"], data.n_clusters, common.seed, common.kmeans_n_init
+                result["embedding"], data.n_clusters, common.seed, common.kmeans_n_init
             )
             result["probabilities"] = None
         return result
