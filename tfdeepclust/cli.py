@@ -171,13 +171,57 @@ def build_parser(method_name: str, method_config_cls, description: str) -> argpa
         help="enable TF op determinism (same seed + machine => same labels; slower)",
     )
     g.add_argument("--verbose", type=int, default=d.verbose, choices=(0, 1, 2))
+    _add_tuning_arguments(p, method_name)
     add_dataclass_arguments(p, method_config_cls, f"{method_name} hyperparameters")
     return p
 
 
+def _add_tuning_arguments(p: argparse.ArgumentParser, method_name: str) -> None:
+    from tfdeepclust.tuning.hypermodel import OBJECTIVES
+    from tfdeepclust.tuning.space import SEARCH_SPACES
+    from tfdeepclust.tuning.sweep import TUNERS, TuneOptions
+
+    d = TuneOptions()
+    names = [q.name for q in SEARCH_SPACES.get(method_name, ())]
+    g = p.add_argument_group(
+        "hyperparameter sweep (KerasTuner)",
+        "--tune runs a sweep instead of one run: the auto-encoder is pretrained once and every "
+        "trial reruns the clustering phase with other hyperparameters.",
+    )
+    g.add_argument("--tune", action="store_true", help="run a KerasTuner sweep")
+    g.add_argument("--tuner", choices=TUNERS, default=d.tuner)
+    g.add_argument("--max-trials", type=int, default=d.max_trials)
+    g.add_argument(
+        "--objective",
+        choices=sorted(OBJECTIVES),
+        default=d.objective,
+        help="label-free by default; oracle_* choose by ground-truth labels",
+    )
+    g.add_argument(
+        "--tune-params",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help=f"parameters to tune (default: all of {names})",
+    )
+    g.add_argument("--tune-dir", default=d.tune_dir, help="where sweeps are kept and resumed")
+    g.add_argument(
+        "--max-epochs",
+        type=int,
+        default=None,
+        help="Hyperband: most target-refresh intervals per trial (default maxiter / T)",
+    )
+    g.add_argument(
+        "--no-retrain-best",
+        dest="retrain_best",
+        action="store_false",
+        help="skip retraining and exporting the best trial",
+    )
+
+
 def parse_args(parser: argparse.ArgumentParser, method_config_cls, argv=None):
     """Returns ``(CommonConfig, method config)`` from the command line."""
-    ns = parser.parse_args(argv)
+    ns = argv if isinstance(argv, argparse.Namespace) else parser.parse_args(argv)
     common = CommonConfig(
         dataset=ns.dataset,
         data_dir=ns.data_dir,
@@ -215,3 +259,20 @@ def parse_args(parser: argparse.ArgumentParser, method_config_cls, argv=None):
         if isinstance(v, list):
             given[k] = tuple(v)
     return common, method_config_cls(**given)
+
+
+def tune_options(ns: argparse.Namespace):
+    """The sweep options of parsed arguments, or None when ``--tune`` is not given."""
+    from tfdeepclust.tuning.sweep import TuneOptions
+
+    if not ns.tune:
+        return None
+    return TuneOptions(
+        tuner=ns.tuner,
+        max_trials=ns.max_trials,
+        objective=ns.objective,
+        params=tuple(ns.tune_params or ()),
+        tune_dir=ns.tune_dir,
+        max_epochs=ns.max_epochs,
+        retrain_best=ns.retrain_best,
+    )

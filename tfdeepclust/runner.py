@@ -127,24 +127,10 @@ def _results_path(out_dir: Path, overwrite: bool) -> Path:
     return path
 
 
-def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
-    """Runs one training job end to end and returns the results dict (also written as JSON)."""
-    t_start = time.perf_counter()
-    import keras
-    import tensorflow as tf
-
-    from tfdeepclust.atomic import atomic_write_json
+def prepare_data(recipe: Recipe, common: CommonConfig):
+    """Loads (and subsets) the run's data and fills the budget; returns ``(data, common)``."""
     from tfdeepclust.data import load_dataset
-    from tfdeepclust.metrics import label_free_metrics, supervised_metrics
-    from tfdeepclust.results import git_sha, machine_info, package_versions
-    from tfdeepclust.training.pretrain import pretrain_cache_key
 
-    sha = git_sha()  # the code that starts the run (files may change while it trains)
-    keras.utils.set_random_seed(common.seed)
-    if common.deterministic:
-        tf.config.experimental.enable_op_determinism()
-
-    t0 = time.perf_counter()
     data = load_dataset(
         common.dataset,
         data_dir=common.data_dir,
@@ -159,7 +145,48 @@ def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
     if common.batch_size > data.n_samples:
         print(f"[warn] batch size {common.batch_size} > {data.n_samples} samples; clipped.")
         common = dataclasses.replace(common, batch_size=data.n_samples)
-    common = resolve_budget(recipe, common, data.n_samples)
+    return data, resolve_budget(recipe, common, data.n_samples)
+
+
+def pretrain_cache_path(recipe: Recipe, cfg, common: CommonConfig, data) -> Path | None:
+    """Where this run's pretrained weights are cached: ``--pretrained`` (which must exist), else a
+    file in the cache folder keyed by everything that determines the weights, else None."""
+    from tfdeepclust.training.pretrain import pretrain_cache_key
+
+    if common.pretrained is not None:
+        if not Path(common.pretrained).is_file():
+            raise FileNotFoundError(f"--pretrained {common.pretrained} does not exist.")
+        return Path(common.pretrained)
+    if not common.pretrain_cache_dir:
+        return None
+    key = pretrain_cache_key(
+        method=recipe.name,
+        data=data.sha256,
+        seed=common.seed,
+        epochs=common.pretrain_epochs,
+        batch=common.batch_size,
+        **recipe.pretrain_key(cfg, common, data),
+    )
+    return Path(common.pretrain_cache_dir) / f"{recipe.name}_{data.name}_{key}.weights.h5"
+
+
+def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
+    """Runs one training job end to end and returns the results dict (also written as JSON)."""
+    t_start = time.perf_counter()
+    import keras
+    import tensorflow as tf
+
+    from tfdeepclust.atomic import atomic_write_json
+    from tfdeepclust.metrics import label_free_metrics, supervised_metrics
+    from tfdeepclust.results import git_sha, machine_info, package_versions
+
+    sha = git_sha()  # the code that starts the run (files may change while it trains)
+    keras.utils.set_random_seed(common.seed)
+    if common.deterministic:
+        tf.config.experimental.enable_op_determinism()
+
+    t0 = time.perf_counter()
+    data, common = prepare_data(recipe, common)
     load_time = time.perf_counter() - t0
     print(
         f"[data] {data.name}: {data.n_samples} samples of shape {data.x.shape[1:]}, "
@@ -195,21 +222,7 @@ def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
 
     if resumed_from is None:
         # Pretraining (cached per data set + everything that determines the weights).
-        cache_path = common.pretrained
-        if cache_path is None and common.pretrain_cache_dir:
-            key = pretrain_cache_key(
-                method=recipe.name,
-                data=data.sha256,
-                seed=common.seed,
-                epochs=common.pretrain_epochs,
-                batch=common.batch_size,
-                **recipe.pretrain_key(cfg, common, data),
-            )
-            cache_path = (
-                Path(common.pretrain_cache_dir) / f"{recipe.name}_{data.name}_{key}.weights.h5"
-            )
-        elif cache_path is not None and not Path(cache_path).is_file():
-            raise FileNotFoundError(f"--pretrained {cache_path} does not exist.")
+        cache_path = pretrain_cache_path(recipe, cfg, common, data)
         pre = recipe.pretrain(model, cfg, common, data, cache_path, phase_callbacks("pretrain"))
         t0 = time.perf_counter()
         init = recipe.initialise(model, cfg, common, data)
@@ -370,18 +383,31 @@ def _print_summary(r: dict) -> None:
 
 def main(recipe: Recipe, argv=None) -> int:
     """Entry point of ``train_<method>.py``; returns the process exit code."""
-    from tfdeepclust.cli import build_parser, parse_args
+    from tfdeepclust.cli import build_parser, parse_args, tune_options
 
     parser = build_parser(recipe.name, recipe.config_cls, recipe.description)
-    common, cfg = parse_args(parser, recipe.config_cls, argv)
+    ns = parser.parse_args(argv)
+    common, cfg = parse_args(parser, recipe.config_cls, ns)
+    opts = tune_options(ns)
     from tfdeepclust.data.dataset import DataError
 
+    if opts is not None:
+        try:
+            opts.validate(recipe.name)
+        except ValueError as e:
+            print(f"error: {e}")
+            return 2
     try:
-        run(recipe, common, cfg)
+        if opts is None:
+            run(recipe, common, cfg)
+        else:
+            from tfdeepclust.tuning import tune
+
+            tune(recipe, common, cfg, opts)
     except (DataError, FileNotFoundError, FileExistsError) as e:
         print(f"error: {e}")
         return 2
     return 0
 
 
-__all__ = ["Recipe", "main", "resolve_budget", "run"]
+__all__ = ["Recipe", "main", "prepare_data", "pretrain_cache_path", "resolve_budget", "run"]
