@@ -92,7 +92,11 @@ def plot_sensitivity(
     rows: list[dict], params: tuple[Param, ...], objective: str, path: str | Path, title: str
 ) -> Path | None:
     """One panel per tuned parameter: ACC and NMI (when labels exist) and the objective against
-    the parameter's value, as in ASC2D's Figs. 4-5. Returns the PNG path (None: no trials)."""
+    the parameter's value, as in ASC2D's Figs. 4-5. Returns the PNG path (None: no trials).
+
+    Points are not joined: in a random or Bayesian search the other parameters vary between
+    neighbouring points, so a line would suggest a one-at-a-time curve that was not measured.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -105,11 +109,11 @@ def plot_sensitivity(
     for ax, p in zip(axes[0], params, strict=True):
         order = sorted(done, key=lambda r: r[p.name])
         xs = [r[p.name] for r in order]
-        for key, style in (("oracle_acc", "o-"), ("oracle_nmi", "s--")):
+        for key, style in (("oracle_acc", "o"), ("oracle_nmi", "s")):
             if all(key in r for r in order):
                 ax.plot(xs, [r[key] for r in order], style, label=key.removeprefix("oracle_"))
         ax2 = ax.twinx()
-        ax2.plot(xs, [r[objective] for r in order], "^:", color="tab:green", label=objective)
+        ax2.plot(xs, [r[objective] for r in order], "^", color="tab:green", label=objective)
         ax2.set_ylabel(objective, color="tab:green")
         if p.log:
             ax.set_xscale("log")
