@@ -138,6 +138,7 @@ def test_npz_user_data(tmp_path):
     "arrays, message",
     [
         ({"x": np.full((10, 4), np.nan)}, "NaN"),
+        ({"x": np.where(np.eye(10, 4) > 0, np.inf, 1.0)}, "4 samples contain NaN or inf"),
         ({"x": np.ones((10, 4)), "y": np.arange(9)}, "9 labels for 10 samples"),
         ({"x": np.ones((10, 2, 2, 2, 2))}, "expected"),
         ({"z": np.ones((10, 4))}, "no 'x'"),

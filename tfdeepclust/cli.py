@@ -171,6 +171,22 @@ def build_parser(method_name: str, method_config_cls, description: str) -> argpa
         help="enable TF op determinism (same seed + machine => same labels; slower)",
     )
     g.add_argument("--verbose", type=int, default=d.verbose, choices=(0, 1, 2))
+    g = p.add_argument_group(
+        "distributed training (tf.distribute)",
+        "--batch-size is the global batch, split across replicas; results match one device.",
+    )
+    g.add_argument(
+        "--strategy",
+        choices=("default", "mirrored", "multiworker"),
+        default=d.strategy,
+        help="mirrored: every local GPU; multiworker: several hosts, roles from TF_CONFIG",
+    )
+    g.add_argument(
+        "--cpu-replicas",
+        type=int,
+        default=d.cpu_replicas,
+        help="with --strategy mirrored and no GPU: split the CPU into this many replicas",
+    )
     _add_tuning_arguments(p, method_name)
     add_dataclass_arguments(p, method_config_cls, f"{method_name} hyperparameters")
     return p
@@ -248,6 +264,8 @@ def parse_args(parser: argparse.ArgumentParser, method_config_cls, argv=None):
         fresh=ns.fresh,
         tensorboard=ns.tensorboard,
         deterministic=ns.deterministic,
+        strategy=ns.strategy,
+        cpu_replicas=ns.cpu_replicas,
         verbose=ns.verbose,
     )
     given = {

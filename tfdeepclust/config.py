@@ -38,6 +38,8 @@ class CommonConfig:
     fresh: bool = False
     tensorboard: bool = False
     deterministic: bool = False
+    strategy: str = "default"  # tf.distribute strategy: default | mirrored | multiworker
+    cpu_replicas: int = 0  # mirrored without GPUs: logical CPU replicas (testing)
     verbose: int = 2
     extra: dict = field(default_factory=dict)
 
@@ -67,6 +69,9 @@ NON_RESULT_OPTIONS = (
     "fresh",
     "tensorboard",
     "verbose",
+    # The losses are exact for any replica count, so a run may resume on other hardware.
+    "strategy",
+    "cpu_replicas",
 )
 
 

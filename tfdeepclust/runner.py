@@ -171,8 +171,25 @@ def pretrain_cache_path(recipe: Recipe, cfg, common: CommonConfig, data) -> Path
 
 
 def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
-    """Runs one training job end to end and returns the results dict (also written as JSON)."""
+    """Runs one training job end to end and returns the results dict (also written as JSON).
+
+    Everything (networks, optimizers, targets) is created under the ``--strategy`` scope, and
+    ``batch_size`` is the global batch. Only the chief of a multi-worker cluster writes files.
+    """
+    from tfdeepclust.distribute import WorkerOutputs, make_strategy
+
     t_start = time.perf_counter()
+    # First: MultiWorkerMirroredStrategy must exist before any other TensorFlow work.
+    strategy = make_strategy(common.strategy, common.cpu_replicas)
+    workers = WorkerOutputs(strategy)
+    try:
+        with strategy.scope():
+            return _run(recipe, common, cfg, strategy, workers, t_start)
+    finally:
+        workers.cleanup()
+
+
+def _run(recipe: Recipe, common: CommonConfig, cfg, strategy, workers, t_start: float) -> dict:
     import keras
     import tensorflow as tf
 
@@ -196,6 +213,15 @@ def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
     )
 
     out_dir = Path(common.output_dir or f"runs/{recipe.name}_{data.name}_seed{common.seed}")
+    if not workers.chief:
+        # A non-chief worker starts from copies of the chief's checkpoints and pretraining cache
+        # (same path through the run) and writes only to its private folder.
+        out_dir = workers.path(out_dir, copy_existing=True)
+        common = dataclasses.replace(
+            common,
+            export_dir=str(workers.path(common.export_dir)),
+            pretrain_cache_dir=str(workers.path(common.pretrain_cache_dir, copy_existing=True)),
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     results_path = _results_path(out_dir, common.overwrite)
 
@@ -317,6 +343,11 @@ def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
             "total": time.perf_counter() - t_start,
         },
         "budget": common.budget,
+        "distribution": {
+            "strategy": common.strategy,
+            "replicas": int(strategy.num_replicas_in_sync),
+            "global_batch_size": common.batch_size,
+        },
         "config": {
             **config_dict(common),
             **{f"{recipe.name}.{k}": v for k, v in config_dict(cfg).items()},
@@ -390,10 +421,17 @@ def main(recipe: Recipe, argv=None) -> int:
     common, cfg = parse_args(parser, recipe.config_cls, ns)
     opts = tune_options(ns)
     from tfdeepclust.data.dataset import DataError
+    from tfdeepclust.distribute import StrategyError
+    from tfdeepclust.training.divergence import TrainingDivergedError
 
     if opts is not None:
         try:
             opts.validate(recipe.name)
+            if common.strategy != "default":
+                raise ValueError(
+                    "--tune runs its trials with the default strategy; drop --strategy (or "
+                    "tune on one device and train the best settings with --strategy)."
+                )
         except ValueError as e:
             print(f"error: {e}")
             return 2
@@ -404,9 +442,12 @@ def main(recipe: Recipe, argv=None) -> int:
             from tfdeepclust.tuning import tune
 
             tune(recipe, common, cfg, opts)
-    except (DataError, FileNotFoundError, FileExistsError) as e:
+    except (DataError, FileNotFoundError, FileExistsError, StrategyError) as e:
         print(f"error: {e}")
         return 2
+    except TrainingDivergedError as e:
+        print(f"error: {e}")
+        return 3
     return 0
 
 

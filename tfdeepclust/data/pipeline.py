@@ -61,9 +61,18 @@ def make_train_dataset(
             lambda xb, idx: (augmenter(xb, training=True), idx),
             num_parallel_calls=tf.data.AUTOTUNE if parallel_augment else None,
         )
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return _shard_by_data(ds.prefetch(tf.data.AUTOTUNE))
+
+
+def _shard_by_data(ds: tf.data.Dataset) -> tf.data.Dataset:
+    """Multi-worker runs split every global batch by rows (there are no files to shard by;
+    the seeded shuffle is identical on every worker)."""
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return ds.with_options(options)
 
 
 def make_eval_dataset(x: np.ndarray, batch_size: int = 1024) -> tf.data.Dataset:
     """Canonical-order, unaugmented batches of ``x`` for full-data passes."""
-    return tf.data.Dataset.from_tensor_slices(x).batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    ds = tf.data.Dataset.from_tensor_slices(x).batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return _shard_by_data(ds)

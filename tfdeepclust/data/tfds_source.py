@@ -11,6 +11,7 @@ Preparation order (PLATFORM.md §3.2-3.3):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -98,13 +99,52 @@ def _missing_message(name: str, folder: str, expected: dict, data_dir: Path | No
     return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def _preparation_lock(builder):
+    """An exclusive lock per data set and TFDS folder: concurrent processes (the workers of a
+    multi-worker run, parallel test workers) prepare it once instead of corrupting each other's
+    half-written files."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock (one process at a time is then up to the user)
+        yield
+        return
+    root = Path(builder.data_dir_root)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / f".{builder.name}.prepare.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _reloaded(builder):
+    """A fresh builder over the same folder (reads the metadata another process just wrote)."""
+    kwargs = {"data_dir": builder.data_dir_root}
+    if builder.builder_config is not None:
+        kwargs["config"] = builder.builder_config
+    return type(builder)(**kwargs)
+
+
 def prepare_builder(builder, folder: str, data_dir: Path | None):
-    """Makes sure ``builder`` is prepared, offline when possible; see the module docstring."""
+    """Makes sure ``builder`` is prepared, offline when possible; see the module docstring.
+
+    Returns the builder to read from (a reloaded one if another process prepared the data).
+    """
+    if builder.is_prepared():
+        return builder
+    with _preparation_lock(builder):
+        builder = _reloaded(builder)
+        if builder.is_prepared():
+            return builder
+        return _prepare_unlocked(builder, folder, data_dir)
+
+
+def _prepare_unlocked(builder, folder: str, data_dir: Path | None):
     import tensorflow_datasets as tfds
     from tensorflow_datasets.core.download.download_manager import NonMatchingChecksumError
 
-    if builder.is_prepared():
-        return builder
     # One line instead of TFDS's many progress bars (they flood logs and CI output).
     tfds.disable_progress_bar()
     print(f"[tfdeepclust] preparing TFDS data set '{builder.name}' in {builder.data_dir} (once)")
@@ -167,7 +207,7 @@ def load_tfds_arrays(
     local = default_data_dir(data_dir)
     if builder is None:
         builder = tfds.builder(name, data_dir=default_tfds_dir(tfds_dir))
-    prepare_builder(builder, folder or name, local)
+    builder = prepare_builder(builder, folder or name, local)
     # One split at a time: a "train+test" read interleaves the splits' files.
     xs, ys = [], []
     for split in splits:

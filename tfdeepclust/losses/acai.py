@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from keras import ops
 
-from tfdeepclust.losses.reduction import global_batch_mean
+from tfdeepclust.losses.reduction import gather_global, global_batch_mean, local_rows
 
 
 def flat(x):
@@ -24,9 +24,14 @@ def mse_per_element(x, x_rec):
 
 
 def interpolate(z, alpha):
-    """α_i z_i + (1 - α_i) z_π(i) with the partner π(i) = B - 1 - i (the batch reversed)."""
+    """α_i z_i + (1 - α_i) z_π(i) with the partner π(i) = B - 1 - i (the global batch reversed).
+
+    Under a strategy the partner comes from the gathered global batch, so R replicas pair the
+    same samples as one device does.
+    """
     alpha = ops.reshape(alpha, [-1, 1])
-    return alpha * z + (1.0 - alpha) * ops.flip(z, axis=0)
+    partner = local_rows(ops.flip(gather_global(z), axis=0), ops.shape(z)[0])
+    return alpha * z + (1.0 - alpha) * partner
 
 
 def acai_autoencoder_loss(x, x_rec, critic_on_interpolants, lam: float = 0.5):

@@ -14,6 +14,7 @@ from tfdeepclust.losses.acai import (
     mse_per_element,
     sample_alpha,
 )
+from tfdeepclust.losses.reduction import local_rows, num_replicas, update_trackers
 
 
 class ACAIAutoencoder(keras.Model):
@@ -66,6 +67,9 @@ class ACAIAutoencoder(keras.Model):
         optimizer = optimizer or keras.optimizers.Adam(1e-4, epsilon=1e-8)
         super().compile(optimizer=optimizer, **kwargs)
         self.critic_optimizer = critic_optimizer or keras.optimizers.Adam(1e-4, epsilon=1e-8)
+        # Slots now, not inside the (possibly replicated) train step.
+        self.optimizer.build(self.encoder.trainable_weights + self.decoder.trainable_weights)
+        self.critic_optimizer.build(self.critic.trainable_weights)
 
     @property
     def metrics(self):
@@ -75,8 +79,9 @@ class ACAIAutoencoder(keras.Model):
         return ops.mean(self.critic(x_flat, training=True), axis=-1)
 
     def draw_coefficients(self, batch):
-        u = keras.random.uniform((batch,), seed=self.seed_generator)
-        alpha = sample_alpha(u, self.alpha_mode)
+        """α for this replica's ``batch`` rows (drawn for the global batch, then sliced) and γ."""
+        u = keras.random.uniform((batch * num_replicas(),), seed=self.seed_generator)
+        alpha = local_rows(sample_alpha(u, self.alpha_mode), batch)
         if self.gamma_mode == "random":
             gamma = 0.5 - ops.abs(keras.random.uniform((), seed=self.seed_generator) - 0.5)
         else:
@@ -100,7 +105,5 @@ class ACAIAutoencoder(keras.Model):
         self.optimizer.apply(tape.gradient(l_ae, ae_vars), ae_vars)
         self.critic_optimizer.apply(tape.gradient(l_crit, critic_vars), critic_vars)
         del tape
-        self.trackers["loss"].update_state(l_ae)
-        self.trackers["recon"].update_state(mse_per_element(x_flat, x_rec))
-        self.trackers["critic_loss"].update_state(l_crit)
-        return {n: t.result() for n, t in self.trackers.items()}
+        values = {"loss": l_ae, "recon": mse_per_element(x_flat, x_rec), "critic_loss": l_crit}
+        return update_trackers(self.trackers, values)

@@ -14,8 +14,10 @@ The same class runs the paper's baselines on the same pretraining and architectu
 ``mode="dec"`` (DEC*: KL only) and ``mode="idec"`` (IDEC*: L_r + γ L_c, encoder + centroids +
 decoder with one optimizer).
 
-The input pipeline delivers ``(1 + n_aux) x B`` samples per step: the first B for the joint
-iteration, each further B for one auxiliary decoder step.
+The input pipeline delivers ``(1 + n_aux) x B`` samples per step, interleaved: rows
+``0, 1 + n_aux, ...`` form the joint iteration's batch, rows ``k + 1, k + 1 + (1 + n_aux), ...``
+the k-th auxiliary decoder step's. Strided (not contiguous) groups keep the split the same when
+``tf.distribute`` cuts the batch into per-replica pieces.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from keras import ops
 from tfdeepclust.losses.acai import mse_per_element
 from tfdeepclust.losses.adversarial import discriminator_loss, generator_loss
 from tfdeepclust.losses.dec import kl_clustering_loss
+from tfdeepclust.losses.reduction import update_trackers
 from tfdeepclust.methods.base import DeepClusteringModel
 from tfdeepclust.nn.clustering import ClusteringLayer
 from tfdeepclust.nn.mlp_autoencoder import DEC_INIT, build_mlp, build_mlp_autoencoder
@@ -140,9 +143,9 @@ class ADEC(DeepClusteringModel):
     # === Training ===
     def train_step(self, data):
         x_all, sample_id, _ = keras.utils.unpack_x_y_sample_weight(data)
-        b = ops.shape(x_all)[0] // (1 + self.n_aux)
-        x = x_all[:b]
-        p = tf.gather(self.target_store.p, sample_id[:b])
+        group = 1 + self.n_aux
+        x = x_all[::group]
+        p = tf.gather(self.target_store.p, sample_id[::group])
         logs = {}
         with tf.GradientTape(persistent=True) as tape:
             z = self.encoder(x, training=True)
@@ -171,12 +174,10 @@ class ADEC(DeepClusteringModel):
             dec_vars = self.decoder.trainable_weights
             self.decoder_optimizer.apply(tape.gradient(l_rec, dec_vars), dec_vars)
             for k in range(self.n_aux):
-                self._decoder_step(x_all[(k + 1) * b : (k + 2) * b])
+                self._decoder_step(x_all[k + 1 :: group])
         del tape
         logs.update(loss=loss, l_kl=l_kl)
-        for name, value in logs.items():
-            self.trackers[name].update_state(value)
-        return {n: t.result() for n, t in self.trackers.items()}
+        return update_trackers(self.trackers, logs)
 
     def diagnostic_losses(self, x, p, true_cluster):
         """The losses FR/FD compare (METHODS.md §3.4), on one forward pass.

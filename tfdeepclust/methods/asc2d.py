@@ -22,6 +22,7 @@ from tfdeepclust.losses.asc2d import (
     self_supervision_loss,
 )
 from tfdeepclust.losses.dec import target_distribution_tensor
+from tfdeepclust.losses.reduction import global_batch_mean, update_trackers
 from tfdeepclust.methods.base import DeepClusteringModel
 from tfdeepclust.nn.clustering import ClusteringLayer
 from tfdeepclust.nn.conv_autoencoder import build_conv_autoencoder
@@ -170,7 +171,7 @@ class ASC2D(DeepClusteringModel):
                 d_loss = discriminator_loss(logits[:b], logits[b:])
             weights = self.discriminator.trainable_weights
             self.d_optimizer.apply(tape.gradient(d_loss, weights), weights)
-            real_acc = ops.mean(ops.cast(logits[:b] > 0, "float32"))
+            real_acc = global_batch_mean(ops.cast(logits[:b] > 0, "float32"))
         return d_loss, real_acc
 
     def train_step(self, data):
@@ -205,9 +206,7 @@ class ASC2D(DeepClusteringModel):
             d_loss=d_loss,
             d_real_acc=d_acc,
         )
-        for name, value in values.items():
-            self.trackers[name].update_state(value)
-        return {name: t.result() for name, t in self.trackers.items()}
+        return update_trackers(self.trackers, values)
 
     def get_config(self):
         return {

@@ -69,6 +69,12 @@ class DeepClusteringModel(keras.Model):
             if not opt.built:
                 opt.build(groups[name])
 
+    def fit(self, *args, **kwargs):
+        """Keras ``fit``, with every optimizer built first: under ``tf.distribute`` an optimizer
+        must not create its slots inside the replicated step (a second optimizer would)."""
+        self.build_optimizers()
+        return super().fit(*args, **kwargs)
+
     # === Inference ===
     def assignment_probabilities(self, q):
         """Maps soft assignments Q to the probabilities labels are read from (default: Q)."""

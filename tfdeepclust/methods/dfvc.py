@@ -27,6 +27,14 @@ from keras import layers, ops
 
 from tfdeepclust.losses.dfvc import cluster_size_regulariser, vec_loss
 from tfdeepclust.losses.mutual_info import iic_mi, jsd_mi
+from tfdeepclust.losses.reduction import (
+    gather_global,
+    global_batch_mean,
+    local_rows,
+    num_replicas,
+    on_global_batch,
+    update_trackers,
+)
 from tfdeepclust.methods.base import DeepClusteringModel
 from tfdeepclust.nn.mi_critics import PairCritic
 from tfdeepclust.nn.variational_encoders import (
@@ -219,14 +227,29 @@ class DFVC(DeepClusteringModel):
         """Every term of Eq. 40 for one batch of view pairs (differentiable)."""
         b = ops.shape(x1)[0]
         c, mu, log_var = self.feature_encoder(ops.concatenate([x1, x2], 0), training=training)
-        eps = keras.random.normal(ops.shape(mu), seed=self.seed_generator)
+        # Noise and the negative offset are drawn for the global batch (the replicas share the
+        # seed) and sliced, so R replicas compute what one device computes on the same rows.
+        b_global = b * num_replicas()
+        d = ops.shape(mu)[-1]
+        eps = ops.concatenate(
+            [
+                local_rows(keras.random.normal((b_global, d), seed=self.seed_generator), b),
+                local_rows(keras.random.normal((b_global, d), seed=self.seed_generator), b),
+            ],
+            0,
+        )
         z = reparameterise(mu, log_var, eps)
         c1, c2 = c[:b], c[b:]
         mu1, mu2 = mu[:b], mu[b:]
         z1, z2 = z[:b], z[b:]
-        # One random offset per step pairs sample i with sample i + s (s in [1, B-1]).
-        shift = keras.random.randint((), 1, ops.maximum(b, 2), seed=self.seed_generator)
-        z1n, z2n = tf.roll(z1, shift, axis=0), tf.roll(z2, shift, axis=0)
+        # One random offset per step pairs sample i with sample i + s of the global batch
+        # (s in [1, B-1]): negatives come from other samples, across replicas too.
+        shift = keras.random.randint((), 1, ops.maximum(b_global, 2), seed=self.seed_generator)
+
+        def negatives(v):
+            return local_rows(tf.roll(gather_global(v), shift, axis=0), b)
+
+        z1n, z2n = negatives(z1), negatives(z2)
 
         # I(x, z) and I(x′, z′) (Eqs. 13-16): global critic on (μ_z, z) [CHOICE], local on (C, z).
         g1, l1 = self._pair_mi(mu1, c1, z1, z1n)
@@ -248,10 +271,11 @@ class DFVC(DeepClusteringModel):
         pi1, pi2 = pi[:b], pi[b:]
         iic_k = iic_2k = zero
         if self.use_cmi:
-            iic_k = iic_mi(pi1, pi2)
+            # IIC's joint matrix is a statistic of the whole (global) batch.
+            iic_k = on_global_batch(iic_mi, pi1, pi2)
             if self.overcluster_head is not None:
                 over = self.overcluster_head(z)
-                iic_2k = iic_mi(over[:b], over[b:])
+                iic_2k = on_global_batch(iic_mi, over[:b], over[b:])
         l_cmi = iic_k + iic_2k
         # Both views, averaged [CHOICE] (one call over 2B rows = the mean of the two views).
         pi_vec = pi if self.vec_head_gradient else ops.stop_gradient(pi)
@@ -260,19 +284,12 @@ class DFVC(DeepClusteringModel):
             if self.use_vec
             else zero
         )
-        l_reg = (
-            0.5
-            * (
-                cluster_size_regulariser(pi1, self.reg_mode)
-                + cluster_size_regulariser(pi2, self.reg_mode)
-            )
-            if self.use_reg
-            else zero
-        )
+        l_reg = 0.5 * (self._size_reg(pi1) + self._size_reg(pi2)) if self.use_reg else zero
         l_rec = zero
         if self.decoder is not None:
             rec = self.decoder(z, training=training)
-            l_rec = ops.mean(ops.square(rec - ops.concatenate([x1, x2], 0)))
+            err = ops.reshape(rec - ops.concatenate([x1, x2], 0), (2 * b, -1))
+            l_rec = global_batch_mean(ops.mean(ops.square(err), axis=1))
         loss = (
             -(l_dmi + self.alpha * l_cmi)
             + self.beta * l_vec
@@ -293,6 +310,12 @@ class DFVC(DeepClusteringModel):
             l_rec=l_rec,
         )
 
+    def _size_reg(self, pi):
+        """L_REG of one view: the marginal form is a statistic of the global batch."""
+        if self.reg_mode == "marginal":
+            return on_global_batch(cluster_size_regulariser, pi)
+        return cluster_size_regulariser(pi, self.reg_mode)
+
     def train_step(self, data):
         views, _sample_id, _ = keras.utils.unpack_x_y_sample_weight(data)
         x1, x2 = views
@@ -300,10 +323,8 @@ class DFVC(DeepClusteringModel):
         with tf.GradientTape() as tape:
             terms = self.compute_terms(x1, x2, training=True)
         self.optimizer.apply(tape.gradient(terms["loss"], variables), variables)
-        for name, value in terms.items():
-            self.trackers[name].update_state(value)
         # The target store's iteration counter is advanced by the monitoring callback.
-        return {name: t.result() for name, t in self.trackers.items()}
+        return update_trackers(self.trackers, terms)
 
     @property
     def metrics(self):

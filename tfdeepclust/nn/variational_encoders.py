@@ -8,9 +8,17 @@ map (``M × M × c``, the local critic's input), the two vectors come from fully
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 from keras import layers
 
 TRUNKS = ("auto", "conv4", "resnet18")
+
+
+def _batch_norm(name: str) -> layers.BatchNormalization:
+    """BN whose batch statistics span the global batch when built under a multi-replica
+    strategy (per-replica statistics would differ from one device's); plain BN otherwise."""
+    strategy = tf.distribute.get_strategy()
+    return layers.BatchNormalization(synchronized=strategy.num_replicas_in_sync > 1, name=name)
 
 
 def _conv_bn_relu(t, filters, kernel, strides, init, name):
@@ -23,7 +31,7 @@ def _conv_bn_relu(t, filters, kernel, strides, init, name):
         kernel_initializer=init,
         name=f"{name}_conv",
     )(t)
-    t = layers.BatchNormalization(name=f"{name}_bn")(t)
+    t = _batch_norm(name=f"{name}_bn")(t)
     return layers.ReLU(name=f"{name}_relu")(t)
 
 
@@ -31,7 +39,7 @@ def _gaussian_head(feature_map, latent_dim, fc_units, init, name):
     """flatten(C) -> FC (BN, ReLU) -> FC 2d split into μ_z, log σ²_z."""
     t = layers.Flatten(name=f"{name}_flatten")(feature_map)
     t = layers.Dense(fc_units, use_bias=False, kernel_initializer=init, name=f"{name}_fc")(t)
-    t = layers.BatchNormalization(name=f"{name}_fc_bn")(t)
+    t = _batch_norm(name=f"{name}_fc_bn")(t)
     t = layers.ReLU(name=f"{name}_fc_relu")(t)
     mu = layers.Dense(latent_dim, kernel_initializer=init, name="mu")(t)
     # A separate linear layer (= splitting one FC 2d layer): the same function, clearer names.
@@ -73,12 +81,12 @@ def _basic_block(t, filters, strides, init, name):
             kernel_initializer=init,
             name=f"{name}_proj",
         )(t)
-        shortcut = layers.BatchNormalization(name=f"{name}_proj_bn")(shortcut)
+        shortcut = _batch_norm(name=f"{name}_proj_bn")(shortcut)
     t = _conv_bn_relu(t, filters, 3, strides, init, f"{name}_a")
     t = layers.Conv2D(
         filters, 3, padding="same", use_bias=False, kernel_initializer=init, name=f"{name}_b_conv"
     )(t)
-    t = layers.BatchNormalization(name=f"{name}_b_bn")(t)
+    t = _batch_norm(name=f"{name}_b_bn")(t)
     return layers.ReLU(name=f"{name}_out")(layers.Add(name=f"{name}_add")([t, shortcut]))
 
 

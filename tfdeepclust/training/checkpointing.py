@@ -81,15 +81,18 @@ class CheckpointEvery(keras.callbacks.Callback):
     """Saves a :class:`ClusteringCheckpoint` every ``every`` iterations and at the end of training.
 
     Put it after the ``TargetRefresh`` callback, so a checkpoint taken at a refresh iteration holds
-    the refreshed target.
+    the refreshed target, and after the ``DivergenceGuard`` it is given.
     """
 
-    def __init__(self, checkpoint: ClusteringCheckpoint, every: int, refresh_callback):
+    def __init__(self, checkpoint: ClusteringCheckpoint, every: int, refresh_callback, guard=None):
         super().__init__()
         self.checkpoint, self.every, self.refresh = checkpoint, int(every), refresh_callback
+        self.guard = guard  # a DivergenceGuard: nothing is saved once the losses are non-finite
         self.last_saved = -1
 
     def _save(self) -> None:
+        if self.guard is not None and self.guard.diverged:
+            return
         it = int(self.checkpoint.model.target_store.iteration.numpy())
         if it != self.last_saved:
             self.checkpoint.save(self.refresh.history_)

@@ -37,6 +37,36 @@ def gradient_cosine(grads_a, grads_b) -> float | None:
     return float(tf.tensordot(va, vb, 1)) / (na * nb)
 
 
+def _probe_gradients(model, x, p, target) -> dict:
+    """Gradients of each diagnostic loss w.r.t. the encoder's weights on the probe batch.
+
+    Under a multi-replica strategy, mirrored variables are only differentiable inside a
+    replica context: every replica computes the same whole-probe gradients (in one compiled
+    ``strategy.run``) and the first replica's are used (cosines ignore the replica-share scale).
+    """
+    variables = model.encoder.trainable_weights
+
+    def gradients(x, p, target):
+        with tf.GradientTape(persistent=True) as tape:
+            losses = model.diagnostic_losses(x, p, target)
+        out = {}
+        for k, v in losses.items():
+            grads = tape.gradient(v, variables)
+            pairs = zip(grads, variables, strict=True)
+            out[k] = [tf.zeros_like(w) if g is None else g for g, w in pairs]
+        return out
+
+    strategy = model.distribute_strategy
+    if strategy.num_replicas_in_sync == 1:
+        return gradients(x, p, target)
+    run = model.__dict__.get("_diagnostics_run")
+    if run is None:
+        run = tf.function(lambda *args: strategy.run(gradients, args=args))
+        object.__setattr__(model, "_diagnostics_run", run)  # untracked: not model state
+    per_replica = run(x, p, target)
+    return tf.nest.map_structure(lambda v: strategy.experimental_local_results(v)[0], per_replica)
+
+
 class FeatureDiagnostics(keras.callbacks.Callback):
     """Logs FR and FD every ``every`` iterations (after the target refresh of that iteration).
 
@@ -69,11 +99,7 @@ class FeatureDiagnostics(keras.callbacks.Callback):
         x = tf.constant(self.x[ids])
         p = tf.gather(store.p, ids)
         target = tf.constant(class_to_cluster[self.y[ids]])
-        variables = model.encoder.trainable_weights
-        with tf.GradientTape(persistent=True) as tape:
-            losses = model.diagnostic_losses(x, p, target)
-        grads = {k: tape.gradient(v, variables) for k, v in losses.items()}
-        del tape
+        grads = _probe_gradients(model, x, p, target)
         entry = {
             "iteration": int(store.iteration.numpy()),
             "fr": gradient_cosine(grads["train"], grads["sup"]),

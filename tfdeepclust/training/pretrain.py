@@ -13,6 +13,7 @@ import numpy as np
 from keras import ops
 
 from tfdeepclust.data.pipeline import make_train_dataset, steps_per_epoch
+from tfdeepclust.training.divergence import DivergenceGuard, TrainingDivergedError
 
 
 def sum_squared_error(y_true, y_pred):
@@ -104,11 +105,17 @@ def fit_or_load(
         }
     final = None
     if epochs > 0:
-        cbs = [keras.callbacks.TerminateOnNaN(), *(callbacks or [])]
+        guard = DivergenceGuard()
+        cbs = [guard, *(callbacks or [])]
         if cache_path is not None:
             # Keras deletes the backup when fit completes.
             cbs.insert(0, keras.callbacks.BackupAndRestore(str(cache_path) + ".backup"))
         hist = trainer.fit(ds, epochs=epochs, steps_per_epoch=steps, verbose=verbose, callbacks=cbs)
+        if guard.diverged:
+            raise TrainingDivergedError(
+                f"Pretraining: {guard.describe().replace('iteration', 'step')}. Nothing was "
+                "cached. Lower the pretraining learning rate and rerun."
+            )
         final = float(hist.history["loss"][-1])
     if cache_path is not None:
         cache_path = Path(cache_path)

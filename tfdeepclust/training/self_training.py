@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 import time
 
-import keras
 import numpy as np
 
 from tfdeepclust.data.pipeline import make_train_dataset, steps_per_epoch
 from tfdeepclust.training.checkpointing import CheckpointEvery
+from tfdeepclust.training.divergence import DivergenceGuard, TrainingDivergedError
 from tfdeepclust.training.target_refresh import TargetRefresh
 
 
@@ -55,7 +55,9 @@ def run_self_training(
     store = model.target_store
     remaining = max(maxiter - int(store.iteration.numpy()), 0)
     every = checkpoint_every or update_interval
-    extra = [] if checkpoint is None else [CheckpointEvery(checkpoint, every, refresh)]
+    # The guard runs before TargetRefresh counts the step: +1 names the step that diverged.
+    guard = DivergenceGuard(lambda: store.iteration.numpy() + 1)
+    extra = [] if checkpoint is None else [CheckpointEvery(checkpoint, every, refresh, guard)]
     fit_history: dict = {}
     if int(store.stopped.numpy()) or remaining == 0:
         # Nothing left to train (a finished run being resumed): Keras would still run one step.
@@ -77,8 +79,21 @@ def run_self_training(
             epochs=epochs,
             steps_per_epoch=spe,
             verbose=verbose,
-            callbacks=[refresh, *extra, keras.callbacks.TerminateOnNaN(), *(callbacks or [])],
+            callbacks=[guard, refresh, *extra, *(callbacks or [])],
         ).history
+    if guard.diverged:
+        kept = checkpoint.latest if checkpoint is not None else None
+        raise TrainingDivergedError(
+            f"{guard.describe()}. "
+            + (
+                f"The last good checkpoint was kept ({kept}); "
+                if kept
+                else "No checkpoint was written; "
+            )
+            + "nothing was exported. Lower the clustering learning rate or batch-level loss "
+            "weights and rerun (another setting starts a new run; the same command resumes from "
+            "the kept checkpoint)."
+        )
     return {
         "converged": refresh.converged_,
         "stop_reason": refresh.stop_reason_ or "maxiter",

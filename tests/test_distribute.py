@@ -1,0 +1,159 @@
+"""tf.distribute: the same step on 1 device and on 2 replicas, and the scripts under strategies."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from helpers import REPO, run_python
+
+MIRRORED_CASES = ("asc2d", "adec", "adec_dec", "adec_idec", "acai_pretrain", "dfvc")
+
+
+def test_reduction_helpers_are_the_identity_outside_a_replica_context():
+    import tensorflow as tf
+
+    from tfdeepclust.losses import reduction as r
+
+    x = tf.constant(np.arange(12, dtype="float32").reshape(6, 2))
+    assert r.num_replicas() == 1 and r.replica_id() == 0
+    assert r.gather_global(x) is x and r.local_rows(x, 3) is x
+    assert float(r.replica_share(tf.constant(3.0))) == 3.0
+    assert float(r.global_batch_mean(tf.constant([1.0, 2.0, 6.0]))) == 3.0
+    assert float(r.on_global_batch(lambda t: tf.reduce_sum(t), x)) == 66.0
+    # Inside a strategy scope but outside its step (a callback): still one whole batch.
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    with strategy.scope():
+        assert r.num_replicas() == 1
+
+
+@pytest.mark.slow
+def test_one_step_on_two_replicas_equals_one_device_for_every_method():
+    """Global batch 2b on 2 logical CPUs vs 2b on one device: same losses, same weights after
+    the step (each optimizer's update included), same predictions."""
+    proc = run_python(REPO / "tests" / "mirrored_equivalence.py", cwd=REPO, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    lines = [line[7:] for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    results = {r["case"]: r for r in map(json.loads, lines)}
+    assert set(results) == set(MIRRORED_CASES)
+    for name, r in results.items():
+        assert r["replicas"] == 2, name
+        assert set(r["losses_default"]) == set(r["losses_mirrored"]), name
+        for k, v in r["losses_default"].items():
+            assert r["losses_mirrored"][k] == pytest.approx(v, rel=1e-5, abs=1e-5), (name, k)
+        # The step moved the weights, and both strategies moved them the same way.
+        assert r["weights_max_abs_update"] > 1e-5, name
+        assert r["weights_max_abs_diff"] <= 2e-5, name
+        assert r["weights_max_abs_diff"] < 0.01 * r["weights_max_abs_update"], name
+        if r["predict_max_abs_diff"] is not None:
+            assert r["predict_max_abs_diff"] < 1e-5, name
+
+
+def test_a_non_chief_worker_writes_only_to_its_temp_folder(tmp_path, monkeypatch):
+    import tensorflow as tf
+
+    from tfdeepclust import distribute
+
+    (tmp_path / "out" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "out" / "checkpoints" / "ckpt-10.index").write_text("x")
+    assert distribute.WorkerOutputs(tf.distribute.get_strategy()).path(tmp_path) == tmp_path
+
+    monkeypatch.setattr(distribute, "is_chief", lambda strategy=None: False)
+    worker = distribute.WorkerOutputs(tf.distribute.get_strategy())
+    out = worker.path(tmp_path / "out", copy_existing=True)
+    assert out != tmp_path / "out" and "tfdeepclust_worker_" in str(out)
+    assert (out / "checkpoints" / "ckpt-10.index").read_text() == "x"  # resumes like the chief
+    assert not worker.path(tmp_path / "models").exists()
+    worker.cleanup()
+    assert not out.exists()
+    assert (tmp_path / "out" / "checkpoints" / "ckpt-10.index").exists()  # chief's untouched
+
+
+def test_strategy_errors_are_clear(monkeypatch, capsys):
+    from tfdeepclust.distribute import StrategyError, make_strategy
+    from tfdeepclust.recipes.asc2d import RECIPE
+    from tfdeepclust.runner import main
+
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    with pytest.raises(StrategyError, match="TF_CONFIG"):
+        make_strategy("multiworker")
+    monkeypatch.setenv("TF_CONFIG", "{not json")
+    with pytest.raises(StrategyError, match="not valid JSON"):
+        make_strategy("multiworker")
+    with pytest.raises(StrategyError, match="default, mirrored, multiworker"):
+        make_strategy("horovod")
+    assert main(RECIPE, ["--tune", "--strategy", "mirrored"]) == 2
+    assert "default strategy" in capsys.readouterr().out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_two_local_workers_train_together_and_only_the_chief_writes(tmp_path):
+    """A 2-worker MultiWorkerMirroredStrategy cluster on localhost ports (TF_CONFIG)."""
+    cluster = {"worker": [f"localhost:{_free_port()}" for _ in range(2)]}
+    # ADEC on Mice Protein: its FR/FD diagnostics also run eager replica code on every worker.
+    args = [
+        str(REPO / "train_adec.py"),
+        "--dataset",
+        "mice_protein",
+        "--quick",
+        "--strategy",
+        "multiworker",
+        "--output-dir",
+        "out",
+        "--export-dir",
+        "models",
+        "--pretrain-cache-dir",
+        "cache",
+        "--verbose",
+        "0",
+    ]
+    procs = []
+    for index in range(2):
+        env = dict(
+            os.environ,
+            PYTHONPATH=str(REPO),
+            TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}),
+        )
+        log = open(tmp_path / f"worker{index}.log", "w")  # noqa: SIM115 (closed below)
+        procs.append(
+            (
+                subprocess.Popen(
+                    [sys.executable, *args],
+                    cwd=tmp_path,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                ),
+                log,
+            )
+        )
+    codes = []
+    for proc, log in procs:
+        try:
+            codes.append(proc.wait(timeout=600))
+        finally:
+            log.close()
+    logs = [(tmp_path / f"worker{i}.log").read_text()[-3000:] for i in range(2)]
+    assert codes == [0, 0], logs
+
+    res = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert res["distribution"] == {
+        "strategy": "multiworker",
+        "replicas": 2,
+        "global_batch_size": 256,
+    }
+    assert res["metrics"]["acc"] is not None and res["diagnostics"]
+    # One results file, one export version: worker 1 wrote only to its (removed) temp folder.
+    assert sorted(p.name for p in (tmp_path / "out").glob("results*.json")) == ["results.json"]
+    versions = sorted(p.name for p in (tmp_path / "models" / "adec_mice_protein").iterdir())
+    assert versions == ["1"]
+    assert "tfdeepclust_worker_" in logs[1] and "tfdeepclust_worker_" not in logs[0]

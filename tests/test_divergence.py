@@ -1,0 +1,76 @@
+"""Non-finite losses stop training, keep the last good checkpoint and export nothing."""
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfdeepclust.methods.adec import ADEC
+from tfdeepclust.training.checkpointing import ClusteringCheckpoint
+from tfdeepclust.training.divergence import DivergenceGuard, TrainingDivergedError
+from tfdeepclust.training.self_training import run_self_training
+
+BREAK_AT = 8  # the step whose losses become NaN
+
+
+class BreaksAtStep(ADEC):
+    """A DEC* model whose weights and losses turn NaN at step ``BREAK_AT`` (a stand-in for an
+    exploding learning rate, which real runs reach at unpredictable steps)."""
+
+    def train_step(self, data):
+        logs = super().train_step(data)
+        broken = self.target_store.iteration + 1 >= BREAK_AT
+        scale = tf.where(broken, float("nan"), 1.0)
+        kernel = self.encoder.trainable_weights[0]
+        kernel.assign(kernel * scale)
+        return {k: v * scale for k, v in logs.items()}
+
+
+def test_guard_flags_the_first_non_finite_log_only():
+    guard = DivergenceGuard()
+
+    class Model:
+        stop_training = False
+
+    guard.set_model(Model())
+    guard.on_train_batch_end(0, {"loss": 1.0, "l_kl": 0.5})
+    assert not guard.diverged
+    guard.on_train_batch_end(1, {"loss": float("inf"), "l_kl": float("nan"), "note": "x"})
+    guard.on_train_batch_end(2, {"loss": float("nan")})
+    assert guard.diverged and guard.model.stop_training and guard.at_iteration == 2
+    assert set(guard.bad_terms) == {"loss", "l_kl"}
+    assert "iteration 2" in guard.describe()
+
+
+def test_diverged_run_keeps_the_last_good_checkpoint(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 6), dtype=np.float32)
+    model = BreaksAtStep((6,), 3, mode="dec", hidden=(8, 8, 16))
+    model.compile(optimizer="sgd")
+    model.attach_targets(len(x))
+    model.init_centroids(x, seed=0, n_init=2)
+    ckpt = ClusteringCheckpoint(tmp_path / "ckpt", model)
+    with pytest.raises(TrainingDivergedError, match=f"iteration {BREAK_AT}") as err:
+        run_self_training(
+            model,
+            x,
+            None,
+            16,
+            seed=0,
+            update_interval=5,
+            tol=0.0,
+            maxiter=20,
+            verbose=0,
+            checkpoint=ckpt,
+        )
+    assert "last good checkpoint was kept" in str(err.value)
+    # Checkpoints at iteration 5 (the last refresh before step 8), none at or after the NaN.
+    assert ckpt.latest.endswith("ckpt-5")
+    restored = BreaksAtStep((6,), 3, mode="dec", hidden=(8, 8, 16))
+    restored.compile(optimizer="sgd")
+    restored.attach_targets(len(x))
+    it, _ = ClusteringCheckpoint(tmp_path / "ckpt", restored).restore()
+    assert it == 5
+    assert all(np.isfinite(w).all() for w in restored.get_weights())
+    assert not math.isnan(float(restored.target_store.p.numpy().sum()))
