@@ -233,6 +233,10 @@ def _run(recipe: Recipe, common: CommonConfig, cfg, strategy, workers, t_start: 
 
     if hasattr(recipe, "resolve_config"):
         cfg = recipe.resolve_config(cfg, common, data)
+    # Seeded again here: preparing a TFDS data set for the first time draws from the global
+    # generators, and the initial weights would otherwise differ between a first and a later run
+    # with the same seed (measured).
+    keras.utils.set_random_seed(common.seed)
     model = recipe.build(cfg, common, data)
     model.attach_targets(data.n_samples)
 

@@ -140,8 +140,8 @@ def tune(recipe, common, cfg, opts: TuneOptions) -> dict:
     opts.validate(recipe.name)
     params = search_space(recipe.name, list(opts.params))
     objective = make_objective(opts.objective)
-    keras.utils.set_random_seed(common.seed)
     data, common = prepare_data(recipe, common)
+    keras.utils.set_random_seed(common.seed)  # after data: see runner._run
     if opts.objective.startswith("oracle_") and data.y is None:
         raise ValueError(f"objective {opts.objective} needs labels; {data.name} has none")
     if hasattr(recipe, "resolve_config"):
