@@ -175,9 +175,11 @@ def build_parser(method_name: str, method_config_cls, description: str) -> argpa
         "distributed training (tf.distribute)",
         "--batch-size is the global batch, split across replicas; results match one device.",
     )
+    from tfdeepclust.distribute import STRATEGIES
+
     g.add_argument(
         "--strategy",
-        choices=("default", "mirrored", "multiworker"),
+        choices=STRATEGIES,
         default=d.strategy,
         help="mirrored: every local GPU; multiworker: several hosts, roles from TF_CONFIG",
     )

@@ -1,8 +1,10 @@
 """Checkpoint and resume the clustering phase (everything needed to continue after a crash).
 
 One ``tf.train.Checkpoint`` holds the networks, **every** optimizer (their slots and iteration
-counters), the target store (P, previous labels, iteration, stopped flag). A sidecar JSON keeps
-the refresh history. Rerunning the same command restores the newest checkpoint and continues.
+counters), the target store (P, previous labels, iteration, stopped flag). A sidecar JSON per
+checkpoint (``refresh_history-<iteration>.json``, written before the checkpoint it belongs to)
+keeps the refresh history, so a kill between the two writes never pairs a checkpoint with an
+older history. Rerunning the same command restores the newest checkpoint and continues.
 """
 
 from __future__ import annotations
@@ -25,7 +27,11 @@ class ClusteringCheckpoint:
         max_to_keep: Checkpoints kept (older ones are deleted by TF's manager).
     """
 
-    HISTORY = "refresh_history.json"
+    HISTORY = "refresh_history.json"  # written by versions before the per-checkpoint sidecars
+
+    def history_path(self, iteration: int) -> Path:
+        """The refresh-history sidecar of the checkpoint at ``iteration``."""
+        return self.directory / f"refresh_history-{iteration}.json"
 
     def __init__(self, directory: str | Path, model, max_to_keep: int = 2):
         self.directory = Path(directory)
@@ -63,17 +69,26 @@ class ClusteringCheckpoint:
         if path is None:
             raise FileNotFoundError(f"no checkpoint in {self.directory}")
         self.checkpoint.restore(path).assert_existing_objects_matched()
+        it = int(self.model.target_store.iteration.numpy())
         history = []
-        hist_file = self.directory / self.HISTORY
-        if hist_file.is_file():
-            history = json.loads(hist_file.read_text())
-        return int(self.model.target_store.iteration.numpy()), history
+        for hist_file in (self.history_path(it), self.directory / self.HISTORY):
+            if hist_file.is_file():
+                history = json.loads(hist_file.read_text())
+                break
+        # Entries after the restored iteration belong to a later, unsaved state.
+        history = [h for h in history if int(h.get("iteration", 0)) <= it]
+        return it, history
 
     def save(self, history: list[dict]) -> str:
         """Writes a checkpoint numbered by the current iteration, then the history sidecar."""
         it = int(self.model.target_store.iteration.numpy())
+        self.directory.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(self.history_path(it), history, overwrite=True)
         path = self.manager.save(checkpoint_number=it)
-        atomic_write_json(self.directory / self.HISTORY, history)
+        kept = {int(c.rsplit("-", 1)[-1]) for c in self.manager.checkpoints}
+        for old in self.directory.glob("refresh_history-*.json"):
+            if int(old.stem.rsplit("-", 1)[-1]) not in kept:
+                old.unlink(missing_ok=True)
         return path
 
 
