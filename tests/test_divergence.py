@@ -2,6 +2,7 @@
 
 import math
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -74,3 +75,19 @@ def test_diverged_run_keeps_the_last_good_checkpoint(tmp_path):
     assert it == 5
     assert all(np.isfinite(w).all() for w in restored.get_weights())
     assert not math.isnan(float(restored.target_store.p.numpy().sum()))
+
+
+def test_pretrained_weights_of_another_shape_are_a_clear_error(tmp_path):
+    from tfdeepclust.data.dataset import DataError
+    from tfdeepclust.nn.conv_autoencoder import build_conv_autoencoder
+    from tfdeepclust.training.pretrain import fit_or_load
+
+    def autoencoder(shape):
+        enc, dec = build_conv_autoencoder(shape, 4, (4, 8, 8))
+        return keras.Model(enc.input, dec(enc.output))
+
+    grey = autoencoder((16, 16, 1))
+    grey.save_weights(tmp_path / "grey.weights.h5")
+    colour = autoencoder((16, 16, 3))
+    with pytest.raises(DataError, match=r"do not fit this model \(input shape \(16, 16, 3\)\)"):
+        fit_or_load(colour, colour, None, 1, 1, tmp_path / "grey.weights.h5")

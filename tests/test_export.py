@@ -243,6 +243,11 @@ def test_cli_info_and_predict(exported, trained, tmp_path):
         [int(r.split(",")[1]) for r in rows[1:]], model.predict(data.x[:25])
     )
     assert np.load(tmp_path / "p.npy").shape == (25, 10)
+    if model.method_name == "asc2d":  # wrong channel count: one clear message, exit code 2
+        np.savez(tmp_path / "rgb.npz", x=np.repeat(data.x[:5], 3, axis=-1))
+        bad = cli("predict", "--model", path, "--input", f"npz:{tmp_path / 'rgb.npz'}")
+        assert bad.returncode == 2
+        assert "shape (16, 16, 3), the model expects (16, 16, 1)" in bad.stderr
     # Image folder input goes through predict_images.
     (tmp_path / "imgs").mkdir()
     for i in range(5):

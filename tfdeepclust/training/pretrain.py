@@ -12,6 +12,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from tfdeepclust.data.dataset import DataError
 from tfdeepclust.data.pipeline import make_train_dataset, steps_per_epoch
 from tfdeepclust.training.divergence import DivergenceGuard, TrainingDivergedError
 
@@ -94,7 +95,14 @@ def fit_or_load(
     """
     t0 = time.perf_counter()
     if cache_path is not None and Path(cache_path).is_file():
-        weights_model.load_weights(cache_path)
+        try:
+            weights_model.load_weights(cache_path)
+        except ValueError as e:
+            raise DataError(
+                f"the auto-encoder weights in {cache_path} do not fit this model (input shape "
+                f"{tuple(weights_model.input_shape[1:])}): {e}. Pass weights pretrained on data "
+                "of this shape and with these architecture settings, or drop --pretrained."
+            ) from None
         print(f"[pretrain] loaded cached auto-encoder weights from {cache_path}", flush=True)
         return {
             "cached": True,
