@@ -49,3 +49,26 @@ def usps():
     from tfdeepclust.data import load_dataset
 
     return load_dataset("usps")
+
+
+# The longest tests first: pytest-xdist then fills the tail with short tests instead of leaving
+# one worker idle while the other finishes a long run (the CI budget is 20 minutes on 2 cores).
+_LONG_FIRST = (
+    "test_real_runs.py",
+    "test_tuning.py::test_random_search",
+    "test_train_asc2d_script.py::test_quick_run",
+    "test_distribute.py::test_one_step",
+    "test_distribute.py::test_two_local_workers",
+    "test_resume.py::test_killed_run",
+    "test_reproducibility.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        for i, key in enumerate(_LONG_FIRST):
+            if key in item.nodeid:
+                return i
+        return len(_LONG_FIRST)
+
+    items.sort(key=rank)  # stable: the rest keep their order
