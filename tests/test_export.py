@@ -104,7 +104,29 @@ def test_fresh_process_matches_model_predict(exported, trained, tmp_path):
     assert np.abs(out["e"] - ref["embedding"]).max() < 1e-5
 
 
-def test_saved_model_cli_lists_the_signatures_and_runs(exported, tmp_path):
+def test_signature_specs(exported):
+    """The tensor names, dtypes and shapes TF Serving clients rely on, for every method."""
+    import tensorflow as tf
+
+    path, _ = exported
+    sigs = tf.saved_model.load(str(path)).signatures
+    assert set(sigs) == {"serving_default", "embed", "predict_images"}
+    x = sigs["serving_default"].structured_input_signature[1]["x"]
+    assert x.dtype == tf.float32 and x.shape.as_list() == [None, 16, 16, 1]
+    out = sigs["serving_default"].structured_outputs
+    assert out["cluster_labels"].dtype == tf.int32
+    assert out["cluster_labels"].shape.as_list() == [None]
+    assert out["probabilities"].dtype == tf.float32
+    assert out["probabilities"].shape.as_list() == [None, 10]
+    images = sigs["predict_images"].structured_input_signature[1]["images"]
+    assert images.dtype == tf.string and images.shape.as_list() == [None]
+
+
+def test_saved_model_cli_lists_the_signatures_and_runs(exported, trained, tmp_path):
+    """TF's own ``saved_model_cli`` (what Serving users inspect a model with). The signatures are
+    shared code, so one method runs it; ``test_signature_specs`` covers every method."""
+    if trained[0].method_name != "asc2d":
+        pytest.skip("saved_model_cli runs on the asc2d export only (shared signature code)")
     path, _ = exported
     cli = Path(sys.executable).parent / "saved_model_cli"
     show = subprocess.run(
@@ -210,22 +232,32 @@ def test_keras_native_roundtrip(trained, tmp_path):
     np.testing.assert_allclose(loaded.predict_proba(data.x), model.predict_proba(data.x), atol=1e-6)
 
 
-def test_cli_info_and_predict(exported, trained, tmp_path):
+def test_cli_info_and_predict(exported, trained, tmp_path, capsys):
+    """``python -m tfdeepclust`` info / predict. The commands run in process (each subprocess
+    would import TensorFlow again); one real subprocess checks the module entry point."""
     from helpers import run_python
+
+    from tfdeepclust.__main__ import main
 
     path, root = exported
     model, data = trained
 
-    def cli(*args):
-        return run_python("-m", "tfdeepclust", *args, timeout=300)
+    def cli(*args) -> tuple[int, str, str]:
+        rc = main([str(a) for a in args])
+        out = capsys.readouterr()
+        return rc, out.out, out.err
 
-    info = cli("info", "--model", root / "asc2d_test")
-    assert info.returncode == 0, info.stderr[-2000:]
-    assert "signature predict_images" in info.stdout
-    assert f'"method": "{model.method_name}"' in info.stdout
+    rc, out, _ = cli("info", "--model", root / "asc2d_test")
+    assert rc == 0
+    assert "signature predict_images" in out
+    assert f'"method": "{model.method_name}"' in out
+    if model.method_name == "asc2d":
+        proc = run_python("-m", "tfdeepclust", "info", "--model", path, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert "signature predict_images" in proc.stdout
     np.savez(tmp_path / "new.npz", x=data.x[:25, ..., 0])  # [N, H, W]: channel axis added
     out = tmp_path / "pred.csv"
-    pred = cli(
+    rc, _, err = cli(
         "predict",
         "--model",
         path,
@@ -236,7 +268,7 @@ def test_cli_info_and_predict(exported, trained, tmp_path):
         "--probabilities",
         tmp_path / "p.npy",
     )
-    assert pred.returncode == 0, pred.stderr[-2000:]
+    assert rc == 0, err[-2000:]
     rows = out.read_text().splitlines()
     assert rows[0] == "input,cluster" and len(rows) == 26
     np.testing.assert_array_equal(
@@ -245,14 +277,14 @@ def test_cli_info_and_predict(exported, trained, tmp_path):
     assert np.load(tmp_path / "p.npy").shape == (25, 10)
     if model.method_name == "asc2d":  # wrong channel count: one clear message, exit code 2
         np.savez(tmp_path / "rgb.npz", x=np.repeat(data.x[:5], 3, axis=-1))
-        bad = cli("predict", "--model", path, "--input", f"npz:{tmp_path / 'rgb.npz'}")
-        assert bad.returncode == 2
-        assert "shape (16, 16, 3), the model expects (16, 16, 1)" in bad.stderr
+        rc, _, err = cli("predict", "--model", path, "--input", f"npz:{tmp_path / 'rgb.npz'}")
+        assert rc == 2
+        assert "shape (16, 16, 3), the model expects (16, 16, 1)" in err
     # Image folder input goes through predict_images.
     (tmp_path / "imgs").mkdir()
     for i in range(5):
         (tmp_path / "imgs" / f"{i}.png").write_bytes(_png(data.x[i]))
-    pred = cli(
+    rc, _, err = cli(
         "predict",
         "--model",
         path,
@@ -261,13 +293,13 @@ def test_cli_info_and_predict(exported, trained, tmp_path):
         "--output",
         tmp_path / "img.csv",
     )
-    assert pred.returncode == 0, pred.stderr[-2000:]
+    assert rc == 0, err[-2000:]
     assert (tmp_path / "img.csv").read_text().splitlines()[1].startswith("0.png,")
     # Existing outputs are not overwritten; a folder that is not a model is a clear error.
-    again = cli(
+    rc, _, err = cli(
         "predict", "--model", path, "--input", f"npz:{tmp_path / 'new.npz'}", "--output", out
     )
-    assert again.returncode == 2 and "--overwrite" in again.stderr
-    bad = cli("info", "--model", tmp_path)
-    assert bad.returncode == 2 and "not a SavedModel folder" in bad.stderr
+    assert rc == 2 and "--overwrite" in err
+    rc, _, err = cli("info", "--model", tmp_path)
+    assert rc == 2 and "not a SavedModel folder" in err
     json.dumps(read_metadata(path))  # metadata stays valid JSON

@@ -36,6 +36,9 @@ def train_and_label(recipe, cfg, common, data) -> tuple[float, dict]:
 
 @pytest.mark.slow
 def test_short_asc2d_run_beats_raw_kmeans(usps):
+    """Paper settings, short budget: 80 CAE epochs (640 steps), then 60 joint iterations with
+    the paper's discriminator (3 updates of a 2000-2000 MLP per iteration, ~90 % of the phase).
+    Measured: raw k-means 0.659, AE + k-means 0.686, ASC2D 0.712."""
     from tfdeepclust.recipes.asc2d import RECIPE, ASC2DConfig
 
     data = usps.subset(2000, seed=0)
@@ -43,9 +46,9 @@ def test_short_asc2d_run_beats_raw_kmeans(usps):
         dataset="usps",
         seed=0,
         batch_size=256,
-        pretrain_epochs=60,
-        maxiter=150,
-        update_interval=30,
+        pretrain_epochs=80,
+        maxiter=60,
+        update_interval=20,
         verbose=0,
         kmeans_n_init=10,
     )
@@ -82,7 +85,8 @@ def test_short_adec_run_beats_raw_kmeans(usps):
 def test_short_dfvc_run_beats_raw_kmeans(shared_data):
     """The paper's encoder (64-512 channels) trains at ~35 image pairs/s on 2 CPU cores, so the
     test uses a narrow version of the same architecture and Adam 1e-3; everything else (all
-    five loss terms, Table I weights, double augmentation, evaluation on mu_z) is the default."""
+    five loss terms, Table I weights, double augmentation, evaluation on mu_z) is the default.
+    Measured: raw k-means 0.502, DFVC 0.616 after 150 iterations (0.639 after 300)."""
     from tfdeepclust.data import load_dataset
     from tfdeepclust.recipes.dfvc import RECIPE, DFVCConfig
 
@@ -91,8 +95,8 @@ def test_short_dfvc_run_beats_raw_kmeans(shared_data):
         dataset="mnist_test",
         seed=0,
         batch_size=128,
-        maxiter=300,
-        update_interval=100,
+        maxiter=150,
+        update_interval=50,
         tol=0.0,
         verbose=0,
     )
@@ -103,5 +107,5 @@ def test_short_dfvc_run_beats_raw_kmeans(shared_data):
     acc, info = train_and_label(RECIPE, cfg, common, data)
     raw = raw_kmeans_acc(data)
     print(f"raw k-means ACC {raw:.3f}, DFVC ACC {acc:.3f}, {info['n_iter']} iterations")
-    assert info["n_iter"] == 300 and info["stop_reason"] == "maxiter"
+    assert info["n_iter"] == 150 and info["stop_reason"] == "maxiter"
     assert acc > raw

@@ -30,6 +30,13 @@ def test_two_deterministic_runs_give_identical_labels(tmp_path):
             tmp_path / f"cache_{name}",
             "--verbose",
             "0",
+            # Narrow networks keep the two runs short; determinism is what is under test.
+            "--filters",
+            "8",
+            "16",
+            "16",
+            "--disc-hidden",
+            "64",
             cwd=tmp_path,
         )
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
