@@ -71,7 +71,7 @@ def main() -> int:
     snap_dir.mkdir(parents=True, exist_ok=True)
     weights = keras.Model(model.encoder.input, model.decoder(model.encoder.output))
     result = {
-        "benchmark": "pretrain_budget",
+        "benchmark": {"name": "pretrain_budget", "command": " ".join([sys.executable, *sys.argv])},
         "method": recipe.name,
         "dataset": data.name,
         "seed": common.seed,
@@ -84,7 +84,6 @@ def main() -> int:
         "git_sha": git_sha(),
         "versions": package_versions(),
         "machine": machine_info(),
-        "command": " ".join([sys.executable, *sys.argv]),
     }
 
     class Evaluate(keras.callbacks.Callback):

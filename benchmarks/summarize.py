@@ -32,6 +32,8 @@ def main() -> None:
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for path in sorted(RESULTS.glob("*.json")):
         r = json.loads(path.read_text())
+        if "convergence" not in r:  # other benchmarks (throughput, pretraining budget, ...)
+            continue
         tag = (r.get("benchmark") or {}).get("tag")
         name = r["method"] + (f"-{tag}" if tag else "")
         groups[(name, r["dataset"], r.get("budget"))].append(r)
