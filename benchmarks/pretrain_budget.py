@@ -18,6 +18,7 @@ Example (the rest of the options go to the method's training-script parser):
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import math
 import sys
@@ -41,8 +42,9 @@ def main() -> int:
 
     from tfdeepclust.atomic import atomic_write_json
     from tfdeepclust.cli import build_parser, parse_args
+    from tfdeepclust.data.pipeline import steps_per_epoch
     from tfdeepclust.results import git_sha, machine_info, package_versions
-    from tfdeepclust.runner import prepare_data
+    from tfdeepclust.runner import build_seeded, prepare_data
     from tfdeepclust.training.kmeans import initialise_clustering
 
     recipe = importlib.import_module(f"tfdeepclust.recipes.{args.method}").RECIPE
@@ -50,22 +52,18 @@ def main() -> int:
     common, cfg = parse_args(parser, recipe.config_cls, [a for a in args.train_args if a != "--"])
 
     t_start = time.perf_counter()
-    # The runner's seeding sequence, so the snapshot at iteration i is the weights a training run
-    # with a budget of i iterations would have produced.
+    # The runner's seeding and build, so the snapshot at iteration i is the weights a training
+    # run with a budget of i iterations would have produced.
     keras.utils.set_random_seed(common.seed)
     data, common = prepare_data(recipe, common)
     if data.y is None:
         raise SystemExit("this benchmark needs labels (AE + k-means ACC at every evaluation)")
     if hasattr(recipe, "resolve_config"):
         cfg = recipe.resolve_config(cfg, common, data)
-    keras.utils.set_random_seed(common.seed)
-    model = recipe.build(cfg, common, data)
-    model.attach_targets(data.n_samples)
+    model = build_seeded(recipe, cfg, common, data)
 
-    steps = math.ceil(data.n_samples / common.batch_size)
+    steps = steps_per_epoch(data.n_samples, common.batch_size)
     eval_at = sorted(set(args.eval_at))
-    import dataclasses
-
     common = dataclasses.replace(common, pretrain_epochs=math.ceil(eval_at[-1] / steps))
     snap_dir = Path(args.snapshot_dir)
     snap_dir.mkdir(parents=True, exist_ok=True)

@@ -148,6 +148,22 @@ def prepare_data(recipe: Recipe, common: CommonConfig):
     return data, resolve_budget(recipe, common, data.n_samples)
 
 
+def build_seeded(recipe: Recipe, cfg, common: CommonConfig, data):
+    """The run's model, built from freshly seeded generators, with its target store attached.
+
+    Seeded here, after the data: preparing a TFDS data set for the first time draws from the
+    global generators, and the initial weights would otherwise differ between a first and a later
+    run with the same seed (measured). Every path that must reproduce a run's initial weights
+    (runner, sweeps, benchmarks) builds through this.
+    """
+    import keras
+
+    keras.utils.set_random_seed(common.seed)
+    model = recipe.build(cfg, common, data)
+    model.attach_targets(data.n_samples)
+    return model
+
+
 def pretrain_cache_path(recipe: Recipe, cfg, common: CommonConfig, data) -> Path | None:
     """Where this run's pretrained weights are cached: ``--pretrained`` (which must exist), else a
     file in the cache folder keyed by everything that determines the weights, else None."""
@@ -233,12 +249,7 @@ def _run(recipe: Recipe, common: CommonConfig, cfg, strategy, workers, t_start: 
 
     if hasattr(recipe, "resolve_config"):
         cfg = recipe.resolve_config(cfg, common, data)
-    # Seeded again here: preparing a TFDS data set for the first time draws from the global
-    # generators, and the initial weights would otherwise differ between a first and a later run
-    # with the same seed (measured).
-    keras.utils.set_random_seed(common.seed)
-    model = recipe.build(cfg, common, data)
-    model.attach_targets(data.n_samples)
+    model = build_seeded(recipe, cfg, common, data)
 
     # Resume: a checkpoint of this very run (same data, seed and settings) continues the
     # clustering phase where it stopped; pretraining and k-means are not redone.
@@ -455,4 +466,12 @@ def main(recipe: Recipe, argv=None) -> int:
     return 0
 
 
-__all__ = ["Recipe", "main", "prepare_data", "pretrain_cache_path", "resolve_budget", "run"]
+__all__ = [
+    "Recipe",
+    "build_seeded",
+    "main",
+    "prepare_data",
+    "pretrain_cache_path",
+    "resolve_budget",
+    "run",
+]

@@ -120,12 +120,10 @@ def tune(recipe, common, cfg, opts: TuneOptions) -> dict:
     The auto-encoder is pretrained once (or loaded from the pretraining cache) before the first
     trial; every trial starts from those weights, so a sweep costs clustering-phase time only.
     """
-    import keras
-
     from tfdeepclust.atomic import atomic_write_json, atomic_write_text
     from tfdeepclust.config import config_dict
     from tfdeepclust.results import git_sha, machine_info, package_versions
-    from tfdeepclust.runner import prepare_data, pretrain_cache_path, run
+    from tfdeepclust.runner import build_seeded, prepare_data, pretrain_cache_path, run
     from tfdeepclust.tuning.hypermodel import OBJECTIVES, ClusteringHyperModel, make_objective
     from tfdeepclust.tuning.report import (
         collect_trials,
@@ -141,7 +139,6 @@ def tune(recipe, common, cfg, opts: TuneOptions) -> dict:
     params = search_space(recipe.name, list(opts.params))
     objective = make_objective(opts.objective)
     data, common = prepare_data(recipe, common)
-    keras.utils.set_random_seed(common.seed)  # after data: see runner._run
     if opts.objective.startswith("oracle_") and data.y is None:
         raise ValueError(f"objective {opts.objective} needs labels; {data.name} has none")
     if hasattr(recipe, "resolve_config"):
@@ -170,8 +167,7 @@ def tune(recipe, common, cfg, opts: TuneOptions) -> dict:
     # Pretrain once; trials load these weights (methods without pretraining get None).
     t0 = time.perf_counter()
     cache = pretrain_cache_path(recipe, cfg, common, data)
-    model = recipe.build(cfg, common, data)
-    model.attach_targets(data.n_samples)
+    model = build_seeded(recipe, cfg, common, data)
     pre = recipe.pretrain(model, cfg, common, data, cache, [])
     pretrained = cache if cache is not None and Path(cache).is_file() else None
     pretrain_time = time.perf_counter() - t0
