@@ -25,6 +25,12 @@ class ADECConfig:
     momentum: float = 0.9  # [REF:DynAE]
     # ACAI pretraining [REF:DynAE / acai]
     pretrain_iters: int = 130000  # used by the paper budget when --pretrain-epochs is not given
+    # [PAPER] "acai"; "mse" = plain reconstruction of augmented inputs (DEC-DA's FcDEC-DA
+    # pretraining [REF:DEC-DA], a control for what ACAI adds)
+    pretrain_objective: str = "acai"
+    # [PAPER] Adam; "sgd" with --lr-pretrain 1 is DEC-DA's SGD(1, 0.9)
+    pretrain_optimizer: str = "adam"
+    pretrain_momentum: float = 0.9  # SGD only
     lr_pretrain: float = 1e-4
     adam_epsilon: float = 1e-8
     acai_lambda: float = 0.5
@@ -63,6 +69,12 @@ class ADECRecipe(DECFamilyRecipe):
 
         from tfdeepclust.methods.adec import ADEC
 
+        # Checked here so that a typo fails before the (long) pretraining starts.
+        if cfg.pretrain_objective not in ("acai", "mse"):
+            raise ValueError(
+                f"pretrain_objective must be 'acai' or 'mse', got {cfg.pretrain_objective!r}"
+            )
+        self.pretrain_optimizer(cfg)
         model = ADEC(
             data.x.shape[1:],
             data.n_clusters,
@@ -102,6 +114,13 @@ class ADECRecipe(DECFamilyRecipe):
             "lr": cfg.lr_pretrain,
             "eps": cfg.adam_epsilon,
             "lam": cfg.acai_lambda,
+            # Only non-default values enter the key, so caches from before these options stay valid.
+            **({"objective": cfg.pretrain_objective} if cfg.pretrain_objective != "acai" else {}),
+            **(
+                {"opt": cfg.pretrain_optimizer, "momentum": cfg.pretrain_momentum}
+                if cfg.pretrain_optimizer != "adam"
+                else {}
+            ),
             "alpha_mode": cfg.alpha_mode,
             "gamma_mode": cfg.gamma_mode,
             "gamma": cfg.acai_gamma,
@@ -109,14 +128,45 @@ class ADECRecipe(DECFamilyRecipe):
             "pretrain_epochs": self.pretrain_epochs(cfg, common, data.n_samples),
         }
 
+    def pretrain_optimizer(self, cfg: ADECConfig):
+        """A fresh pretraining optimizer: Adam(lr, ε) [PAPER] or SGD(lr, momentum) [REF:DEC-DA]."""
+        import keras
+
+        if cfg.pretrain_optimizer == "adam":
+            return keras.optimizers.Adam(cfg.lr_pretrain, epsilon=cfg.adam_epsilon)
+        if cfg.pretrain_optimizer == "sgd":
+            return keras.optimizers.SGD(cfg.lr_pretrain, momentum=cfg.pretrain_momentum)
+        raise ValueError(
+            f"pretrain_optimizer must be 'adam' or 'sgd', got {cfg.pretrain_optimizer!r}"
+        )
+
     def pretrain(self, model, cfg, common, data, cache_path, callbacks) -> dict:
         import keras
 
         from tfdeepclust.data.pipeline import make_train_dataset, steps_per_epoch
         from tfdeepclust.methods.acai import ACAIAutoencoder
         from tfdeepclust.nn.mlp_autoencoder import build_mlp
-        from tfdeepclust.training.pretrain import fit_or_load
+        from tfdeepclust.training.pretrain import fit_or_load, pretrain_autoencoder
 
+        epochs = self.pretrain_epochs(cfg, common, data.n_samples)
+        iterations = epochs * steps_per_epoch(data.n_samples, common.batch_size)
+        if cfg.pretrain_objective == "mse":
+            out = pretrain_autoencoder(
+                model.encoder,
+                model.decoder,
+                data.x,
+                epochs,
+                common.batch_size,
+                cfg.lr_pretrain,
+                common.seed,
+                augmenter=self.augmenter(cfg, common, data),
+                cache_path=cache_path,
+                verbose=common.verbose,
+                callbacks=callbacks,
+                optimizer=self.pretrain_optimizer(cfg),
+                reduction="mean",  # per-element MSE, as ACAI's reconstruction term
+            )
+            return {**out, "iterations": iterations}
         d = int(model.decoder.output.shape[-1])
         critic = build_mlp((d,), cfg.hidden, 10, None, cfg.kernel_initializer, name="critic")
         acai = ACAIAutoencoder(
@@ -129,15 +179,11 @@ class ADECRecipe(DECFamilyRecipe):
             gamma=cfg.acai_gamma,
             seed=common.seed,
         )
-        acai.compile(
-            keras.optimizers.Adam(cfg.lr_pretrain, epsilon=cfg.adam_epsilon),
-            keras.optimizers.Adam(cfg.lr_pretrain, epsilon=cfg.adam_epsilon),
-        )
+        acai.compile(self.pretrain_optimizer(cfg), self.pretrain_optimizer(cfg))
         ds = make_train_dataset(
             data.x, common.batch_size, common.seed, augmenter=self.augmenter(cfg, common, data)
         )
         weights = keras.Model(model.encoder.input, model.decoder(model.encoder.output))
-        epochs = self.pretrain_epochs(cfg, common, data.n_samples)
         out = fit_or_load(
             acai,
             weights,
@@ -148,8 +194,7 @@ class ADECRecipe(DECFamilyRecipe):
             common.verbose,
             callbacks,
         )
-        out["iterations"] = epochs * steps_per_epoch(data.n_samples, common.batch_size)
-        return out
+        return {**out, "iterations": iterations}
 
     def cluster(self, model, cfg, common, data, callbacks, checkpoint=None, history=None) -> dict:
         import numpy as np

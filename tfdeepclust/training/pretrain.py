@@ -17,10 +17,23 @@ from tfdeepclust.data.pipeline import make_train_dataset, steps_per_epoch
 from tfdeepclust.training.divergence import DivergenceGuard, TrainingDivergedError
 
 
+def _flat_squared_error(y_true, y_pred):
+    # Flattened on both sides: MLP decoders return flat rows for image inputs.
+    n = ops.shape(y_pred)[0]
+    return ops.square(ops.reshape(y_true, [n, -1]) - ops.reshape(y_pred, [n, -1]))
+
+
 def sum_squared_error(y_true, y_pred):
     """Per-sample Σ over features of the squared error (Eq. 2 form; Keras averages over batch)."""
-    d = ops.square(y_true - y_pred)
-    return ops.sum(ops.reshape(d, [ops.shape(d)[0], -1]), axis=1)
+    return ops.sum(_flat_squared_error(y_true, y_pred), axis=1)
+
+
+def mean_squared_error(y_true, y_pred):
+    """Per-sample mean over features of the squared error (Keras ``mse``, DEC-DA's loss)."""
+    return ops.mean(_flat_squared_error(y_true, y_pred), axis=1)
+
+
+RECONSTRUCTION_LOSSES = {"sum": sum_squared_error, "mean": mean_squared_error}
 
 
 def pretrain_cache_key(**fields) -> str:
@@ -42,8 +55,10 @@ def pretrain_autoencoder(
     cache_path: str | os.PathLike | None = None,
     verbose: int = 2,
     callbacks: list | None = None,
+    optimizer: keras.optimizers.Optimizer | None = None,
+    reduction: str = "sum",
 ) -> dict:
-    """Trains ``decoder(encoder(x)) ≈ x`` with Adam, or loads cached weights.
+    """Trains ``decoder(encoder(x)) ≈ x`` (Adam by default), or loads cached weights.
 
     Args:
         encoder, decoder: The networks (updated in place).
@@ -57,14 +72,19 @@ def pretrain_autoencoder(
         cache_path: ``.weights.h5`` file: loaded if it exists, written (atomically) otherwise.
         verbose: Keras ``fit`` verbosity.
         callbacks: Extra Keras callbacks (e.g. TensorBoard).
+        optimizer: Replaces ``Adam(learning_rate, epsilon)`` (e.g. DEC-DA's ``SGD(1.0, 0.9)``).
+        reduction: ``"sum"`` over features per sample (ASC2D Eq. 2) or ``"mean"`` (Keras
+            ``mse``; needed for large SGD learning rates such as DEC-DA's 1.0).
 
     Returns:
         ``{"cached": bool, "epochs": int, "final_loss": float | None, "wall_time_s": float}``.
     """
+    if reduction not in RECONSTRUCTION_LOSSES:
+        raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
     ae = keras.Model(encoder.input, decoder(encoder.output), name="autoencoder")
     ae.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate, epsilon=epsilon),
-        loss=sum_squared_error,
+        optimizer=optimizer or keras.optimizers.Adam(learning_rate=learning_rate, epsilon=epsilon),
+        loss=RECONSTRUCTION_LOSSES[reduction],
     )
     ds = make_train_dataset(x, batch_size, seed, augmenter=augmenter)
     ds = ds.map(lambda xb, _idx: (xb, xb))
