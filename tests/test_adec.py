@@ -242,7 +242,8 @@ def _tiny_images(n=64, seed=0):
 
 
 def test_pretraining_options_key_validation_and_plain_mse_training():
-    """DEC-DA's control pretraining (plain MSE, SGD) on image inputs with a flat decoder."""
+    """DEC-DA's control pretraining (plain MSE, SGD) on image inputs with a flat decoder, and
+    the per-network clustering learning rates."""
     import dataclasses
 
     from tfdeepclust.config import CommonConfig
@@ -263,6 +264,15 @@ def test_pretraining_options_key_validation_and_plain_mse_training():
     ):
         with pytest.raises(ValueError, match="pretrain_o"):
             RECIPE.build(bad, common, data)
+
+    per_net = RECIPE.build(
+        dataclasses.replace(base, lr_cluster=0.01, lr_decoder=1.0, lr_disc=None), common, data
+    )
+    rates = [
+        float(o.learning_rate)
+        for o in (per_net.encoder_optimizer, per_net.decoder_optimizer, per_net.d_optimizer)
+    ]
+    assert rates == pytest.approx([0.01, 1.0, 0.01])
 
     keras.utils.set_random_seed(0)
     model = RECIPE.build(sgd, common, data)

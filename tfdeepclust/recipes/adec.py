@@ -23,6 +23,10 @@ class ADECConfig:
     idec_gamma: float = 0.01  # [PAPER §5.3.2] IDEC*: L_r + γ L_c
     lr_cluster: float = 1e-3  # [REF:DynAE] SGD for all three networks
     momentum: float = 0.9  # [REF:DynAE]
+    # [CHOICE] per-network overrides of lr_cluster (None: lr_cluster). The paper gives one SGD
+    # setting for all three networks; a decoder pretrained at SGD 1.0 lags at 0.01 (RESULTS.md).
+    lr_decoder: float | None = None
+    lr_disc: float | None = None
     # ACAI pretraining [REF:DynAE / acai]
     pretrain_iters: int = 130000  # used by the paper budget when --pretrain-epochs is not given
     # [PAPER] "acai"; "mse" = plain reconstruction of augmented inputs (DEC-DA's FcDEC-DA
@@ -89,8 +93,15 @@ class ADECRecipe(DECFamilyRecipe):
             alpha=cfg.alpha,
             kernel_initializer=cfg.kernel_initializer,
         )
-        sgd = lambda: keras.optimizers.SGD(cfg.lr_cluster, momentum=cfg.momentum)  # noqa: E731
-        model.compile(encoder_optimizer=sgd(), decoder_optimizer=sgd(), d_optimizer=sgd())
+
+        def sgd(lr: float | None):
+            return keras.optimizers.SGD(cfg.lr_cluster if lr is None else lr, momentum=cfg.momentum)
+
+        model.compile(
+            encoder_optimizer=sgd(None),
+            decoder_optimizer=sgd(cfg.lr_decoder),
+            d_optimizer=sgd(cfg.lr_disc),
+        )
         return model
 
     def augmenter(self, cfg: ADECConfig, common: CommonConfig, data):
