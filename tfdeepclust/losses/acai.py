@@ -9,18 +9,13 @@ from __future__ import annotations
 
 from keras import ops
 
+from tfdeepclust.losses.reconstruction import squared_error
 from tfdeepclust.losses.reduction import gather_global, global_batch_mean, local_rows
-
-
-def flat(x):
-    """``[B, ...]`` -> ``[B, d]``."""
-    return ops.reshape(x, [ops.shape(x)[0], -1])
 
 
 def mse_per_element(x, x_rec):
     """(1 / (B d)) Σ ||x_i - x̂_i||²: reconstruction as a per-element mean (DynAE)."""
-    d = flat(x) - flat(x_rec)
-    return global_batch_mean(ops.mean(ops.square(d), axis=1))
+    return global_batch_mean(squared_error(x, x_rec, "mean"))
 
 
 def interpolate(z, alpha):

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from keras import ops
 
+from tfdeepclust.losses.reconstruction import squared_error
 from tfdeepclust.losses.reduction import global_batch_mean
-
-
-def _flat_sum(v):
-    return ops.sum(ops.reshape(v, [ops.shape(v)[0], -1]), axis=1)
 
 
 def reconstruction_loss(x, x_rec, reduction: str = "sum"):
@@ -19,12 +16,7 @@ def reconstruction_loss(x, x_rec, reduction: str = "sum"):
             ``"mean"`` over pixels (Keras ``mse``; divides the term by the pixel count, which
             raises the relative weight of every clustering term by that factor).
     """
-    per_sample = _flat_sum(ops.square(x - x_rec))
-    if reduction == "mean":
-        per_sample = per_sample / ops.cast(ops.size(x[0]), per_sample.dtype)
-    elif reduction != "sum":
-        raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
-    return global_batch_mean(per_sample)
+    return global_batch_mean(squared_error(x, x_rec, reduction))
 
 
 def distribution_consistency_loss(d1, d2):

@@ -9,11 +9,11 @@ from keras import ops
 from tfdeepclust.losses.acai import (
     acai_autoencoder_loss,
     acai_critic_loss,
-    flat,
     interpolate,
     mse_per_element,
     sample_alpha,
 )
+from tfdeepclust.losses.reconstruction import flat
 from tfdeepclust.losses.reduction import local_rows, num_replicas, update_trackers
 
 

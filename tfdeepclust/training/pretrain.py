@@ -10,30 +10,11 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from keras import ops
 
 from tfdeepclust.data.dataset import DataError
 from tfdeepclust.data.pipeline import make_train_dataset, steps_per_epoch
+from tfdeepclust.losses.reconstruction import REDUCTIONS, squared_error
 from tfdeepclust.training.divergence import DivergenceGuard, TrainingDivergedError
-
-
-def _flat_squared_error(y_true, y_pred):
-    # Flattened on both sides: MLP decoders return flat rows for image inputs.
-    n = ops.shape(y_pred)[0]
-    return ops.square(ops.reshape(y_true, [n, -1]) - ops.reshape(y_pred, [n, -1]))
-
-
-def sum_squared_error(y_true, y_pred):
-    """Per-sample Σ over features of the squared error (Eq. 2 form; Keras averages over batch)."""
-    return ops.sum(_flat_squared_error(y_true, y_pred), axis=1)
-
-
-def mean_squared_error(y_true, y_pred):
-    """Per-sample mean over features of the squared error (Keras ``mse``, DEC-DA's loss)."""
-    return ops.mean(_flat_squared_error(y_true, y_pred), axis=1)
-
-
-RECONSTRUCTION_LOSSES = {"sum": sum_squared_error, "mean": mean_squared_error}
 
 
 def pretrain_cache_key(**fields) -> str:
@@ -79,12 +60,16 @@ def pretrain_autoencoder(
     Returns:
         ``{"cached": bool, "epochs": int, "final_loss": float | None, "wall_time_s": float}``.
     """
-    if reduction not in RECONSTRUCTION_LOSSES:
-        raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+    def reconstruction(y_true, y_pred):  # per sample; Keras averages over the batch
+        return squared_error(y_true, y_pred, reduction)
+
     ae = keras.Model(encoder.input, decoder(encoder.output), name="autoencoder")
     ae.compile(
         optimizer=optimizer or keras.optimizers.Adam(learning_rate=learning_rate, epsilon=epsilon),
-        loss=RECONSTRUCTION_LOSSES[reduction],
+        loss=reconstruction,
     )
     ds = make_train_dataset(x, batch_size, seed, augmenter=augmenter)
     ds = ds.map(lambda xb, _idx: (xb, xb))
