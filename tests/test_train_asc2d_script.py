@@ -134,6 +134,9 @@ def test_help_is_fast_and_lists_hyperparameters(tmp_path):
         "--tensorboard",
     ):
         assert flag in proc.stdout
+    # Each hyperparameter names its real default once, not a second "(default: None)".
+    assert "(default: 0.5)" in " ".join(proc.stdout.split())
+    assert ") (default: None)" not in proc.stdout
 
 
 def test_unknown_dataset_is_a_clear_error(tmp_path):

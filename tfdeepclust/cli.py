@@ -30,6 +30,15 @@ def _scalar_type(tp):
     return {bool: _str2bool, int: int, float: float, str: str}.get(tp, str)
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows defaults, except ``None``: such options mean "not given" and say their default."""
+
+    def _get_help_string(self, action):
+        if action.default is None:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def add_dataclass_arguments(parser: argparse.ArgumentParser, cls, title: str) -> None:
     """Adds ``--field-name`` for every scalar field of dataclass ``cls`` (default: the field's)."""
     group = parser.add_argument_group(title)
@@ -63,7 +72,7 @@ def build_parser(method_name: str, method_config_cls, description: str) -> argpa
     p = argparse.ArgumentParser(
         prog=f"train_{method_name}.py",
         description=description,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     g = p.add_argument_group("data")
     g.add_argument(
@@ -103,8 +112,8 @@ def build_parser(method_name: str, method_config_cls, description: str) -> argpa
         help="use a random subset of this many samples (demos, tests)",
     )
     g = p.add_argument_group("training budget")
-    g.add_argument("--seed", type=int, default=d.seed)
-    g.add_argument("--batch-size", type=int, default=d.batch_size)
+    g.add_argument("--seed", type=int, default=d.seed, help="random seed")
+    g.add_argument("--batch-size", type=int, default=d.batch_size, help="global batch size")
     g.add_argument(
         "--budget",
         choices=("quick", "default", "paper"),
@@ -132,7 +141,7 @@ def build_parser(method_name: str, method_config_cls, description: str) -> argpa
         help="label-change stop tolerance (default: 1e-3 for ASC2D/ADEC; 0 = never for DFVC, "
         "which trains its whole budget)",
     )
-    g.add_argument("--kmeans-n-init", type=int, default=d.kmeans_n_init)
+    g.add_argument("--kmeans-n-init", type=int, default=d.kmeans_n_init, help="k-means restarts")
     g = p.add_argument_group("outputs")
     g.add_argument(
         "--output-dir",
@@ -208,7 +217,7 @@ def _add_tuning_arguments(p: argparse.ArgumentParser, method_name: str) -> None:
     )
     g.add_argument("--tune", action="store_true", help="run a KerasTuner sweep")
     g.add_argument("--tuner", choices=TUNERS, default=d.tuner)
-    g.add_argument("--max-trials", type=int, default=d.max_trials)
+    g.add_argument("--max-trials", type=int, default=d.max_trials, help="tuning trials")
     g.add_argument(
         "--objective",
         choices=sorted(OBJECTIVES),
