@@ -48,7 +48,9 @@ def main() -> int:
     from tfdeepclust.training.kmeans import initialise_clustering
 
     recipe = importlib.import_module(f"tfdeepclust.recipes.{args.method}").RECIPE
-    parser = build_parser(recipe.name, recipe.config_cls, recipe.description)
+    parser = build_parser(
+        recipe.name, recipe.config_cls, recipe.description, getattr(recipe, "presets", None)
+    )
     common, cfg = parse_args(parser, recipe.config_cls, [a for a in args.train_args if a != "--"])
 
     t_start = time.perf_counter()

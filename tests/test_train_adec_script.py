@@ -81,3 +81,32 @@ def test_convolutional_methods_reject_tabular_data_clearly(tmp_path, method):
     )
     assert proc.returncode == 2
     assert "needs images" in proc.stdout and "train_adec.py" in proc.stdout
+
+
+def test_decda_preset_equals_its_flags_and_explicit_flags_win():
+    from tfdeepclust.cli import build_parser, parse_args
+    from tfdeepclust.recipes.adec import ADECRecipe
+
+    recipe = ADECRecipe()
+
+    def parse(*argv):
+        parser = build_parser(recipe.name, recipe.config_cls, recipe.description, recipe.presets)
+        return parse_args(parser, recipe.config_cls, list(argv))
+
+    common, cfg = parse("--preset", "decda", "--mode", "dec")
+    flags = ("--pretrain-objective", "mse", "--pretrain-optimizer", "sgd", "--lr-pretrain", "1")
+    common_f, cfg_f = parse(
+        *flags, "--lr-cluster", "0.01", "--pretrain-epochs", "500", "--mode", "dec"
+    )
+    assert cfg == cfg_f and cfg.pretrain_optimizer == "sgd" and cfg.lr_cluster == 0.01
+    assert common.pretrain_epochs == 500 and common.preset == "decda"
+    assert {**vars(common), "preset": None} == vars(common_f)
+    # The preset's pretraining hits the same cache entry as the spelled-out flags.
+    data = type("D", (), {"x": np.zeros((2, 16, 16, 1)), "n_samples": 9298})()
+    assert recipe.pretrain_key(cfg, common, data) == recipe.pretrain_key(cfg_f, common_f, data)
+    # Explicit flags override the preset; without --preset nothing changes.
+    common, cfg = parse("--preset", "decda", "--lr-cluster", "0.001", "--pretrain-epochs", "7")
+    assert cfg.lr_cluster == 0.001 and cfg.pretrain_objective == "mse"
+    assert common.pretrain_epochs == 7
+    common, cfg = parse()
+    assert cfg == recipe.config_cls() and common.pretrain_epochs is None and common.preset is None

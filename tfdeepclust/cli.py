@@ -66,14 +66,34 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls, title: str) ->
             )
 
 
-def build_parser(method_name: str, method_config_cls, description: str) -> argparse.ArgumentParser:
-    """The parser of ``train_<method>.py``: common options + the method's hyperparameters."""
+def build_parser(
+    method_name: str, method_config_cls, description: str, presets: dict | None = None
+) -> argparse.ArgumentParser:
+    """The parser of ``train_<method>.py``: common options + the method's hyperparameters.
+
+    Args:
+        method_name: ``asc2d`` | ``adec`` | ``dfvc`` (the program name).
+        method_config_cls: The method's config dataclass; one ``--flag`` per field.
+        description: Shown by ``--help``.
+        presets: Named recipes, ``{name: {"help": str, "config": {field: value},
+            "common": {budget field: value}}}``; ``--preset NAME`` fills every value the
+            command line does not give (see :func:`parse_args`).
+    """
     d = CommonConfig()
     p = argparse.ArgumentParser(
         prog=f"train_{method_name}.py",
         description=description,
         formatter_class=_HelpFormatter,
     )
+    p.set_defaults(_presets=dict(presets or {}))
+    if presets:
+        p.add_argument(
+            "--preset",
+            choices=sorted(presets),
+            default=None,
+            help="a named recipe; explicit flags override its values. "
+            + "; ".join(f"{name}: {spec['help']}" for name, spec in sorted(presets.items())),
+        )
     g = p.add_argument_group("data")
     g.add_argument(
         "--dataset",
@@ -249,6 +269,11 @@ def _add_tuning_arguments(p: argparse.ArgumentParser, method_name: str) -> None:
 def parse_args(parser: argparse.ArgumentParser, method_config_cls, argv=None):
     """Returns ``(CommonConfig, method config)`` from the command line."""
     ns = argv if isinstance(argv, argparse.Namespace) else parser.parse_args(argv)
+    preset_name = getattr(ns, "preset", None)
+    preset = ns._presets[preset_name] if preset_name else {}
+    for k, v in preset.get("common", {}).items():
+        if getattr(ns, k) is None:  # explicit flags win
+            setattr(ns, k, v)
     common = CommonConfig(
         dataset=ns.dataset,
         data_dir=ns.data_dir,
@@ -278,6 +303,7 @@ def parse_args(parser: argparse.ArgumentParser, method_config_cls, argv=None):
         strategy=ns.strategy,
         cpu_replicas=ns.cpu_replicas,
         verbose=ns.verbose,
+        preset=preset_name,
     )
     given = {
         f.name: getattr(ns, f"m_{f.name}")
@@ -287,7 +313,7 @@ def parse_args(parser: argparse.ArgumentParser, method_config_cls, argv=None):
     for k, v in given.items():
         if isinstance(v, list):
             given[k] = tuple(v)
-    return common, method_config_cls(**given)
+    return common, method_config_cls(**{**preset.get("config", {}), **given})
 
 
 def tune_options(ns: argparse.Namespace):

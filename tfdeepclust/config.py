@@ -41,6 +41,7 @@ class CommonConfig:
     strategy: str = "default"  # tf.distribute strategy: default | mirrored | multiworker
     cpu_replicas: int = 0  # mirrored without GPUs: logical CPU replicas (testing)
     verbose: int = 2
+    preset: str | None = None  # the named recipe the command line started from (recorded only)
     extra: dict = field(default_factory=dict)
 
 
@@ -59,6 +60,7 @@ def default_update_interval(dataset: str, n_samples: int) -> int:
 # Options that do not change what a run computes (so a resumed run may change them).
 NON_RESULT_OPTIONS = (
     "budget",
+    "preset",  # its values are recorded in the fields it sets
     "maxiter",
     "output_dir",
     "export_dir",

@@ -25,6 +25,7 @@ class Recipe(Protocol):
     # preset -> pretrain_epochs / maxiter / update_interval, or ``epochs`` / ``update_epochs``
     # (converted to iterations for the data set at hand)
     budgets: dict[str, dict[str, int]]
+    # Optional ``presets``: named recipes for ``--preset`` (format: tfdeepclust.cli.build_parser).
     default_tol: float  # label-change stop; 0 disables it
 
     def resolve_config(self, cfg, common: CommonConfig, data):
@@ -431,7 +432,9 @@ def main(recipe: Recipe, argv=None) -> int:
     """Entry point of ``train_<method>.py``; returns the process exit code."""
     from tfdeepclust.cli import build_parser, parse_args, tune_options
 
-    parser = build_parser(recipe.name, recipe.config_cls, recipe.description)
+    parser = build_parser(
+        recipe.name, recipe.config_cls, recipe.description, getattr(recipe, "presets", None)
+    )
     ns = parser.parse_args(argv)
     common, cfg = parse_args(parser, recipe.config_cls, ns)
     opts = tune_options(ns)
