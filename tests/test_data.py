@@ -44,6 +44,47 @@ def test_mice_protein():
     np.testing.assert_allclose(np.linalg.norm(unit.x, axis=1), 1.0, rtol=1e-5)
 
 
+def _write_reuters(folder, x, y):
+    folder.mkdir(parents=True, exist_ok=True)
+    np.save(folder / "reutersidf10k.npy", {"data": x, "label": y})  # DEC-keras' format
+
+
+def test_reuters10k_reads_decs_file_and_fails_fast_without_it(tmp_path, monkeypatch):
+    import time
+
+    from tfdeepclust.data.dataset import DataError, DataNotFoundError
+
+    monkeypatch.delenv("TFDEEPCLUST_DATA_DIR", raising=False)
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 2000))
+    x = x / np.linalg.norm(x, axis=1, keepdims=True) * np.sqrt(2000)  # DEC: (1/d)||x||^2 = 1
+    y = np.arange(40) % 4
+    _write_reuters(tmp_path / "reuters", x, y)  # found in <data-dir>/reuters/ too
+    d = load_dataset("reuters10k", data_dir=tmp_path)
+    assert d.x.shape == (40, 2000) and d.x.dtype == np.float32 and d.n_clusters == 4
+    np.testing.assert_allclose(d.x, x.astype(np.float32))  # used as stored, no rescaling
+    np.testing.assert_array_equal(d.y, y)
+    assert abs(d.info["mean_row_norm"] - np.sqrt(2000)) < 1e-3
+    unit = load_dataset("reuters10k", data_dir=tmp_path, row_norm="unit_l2")
+    np.testing.assert_allclose(np.linalg.norm(unit.x, axis=1), 1.0, rtol=1e-5)
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    t0 = time.perf_counter()
+    with pytest.raises(DataNotFoundError, match="reutersidf10k.npy not found.*make_reuters_data"):
+        load_dataset("reuters10k", data_dir=empty)
+    with pytest.raises(DataNotFoundError, match="no --data-dir"):
+        load_dataset("reuters10k")
+    assert time.perf_counter() - t0 < 5  # no download attempt
+    _write_reuters(tmp_path / "bad_labels", x, y + 4)
+    with pytest.raises(DataError, match=r"labels in \[4, 7\]"):
+        load_dataset("reuters10k", data_dir=tmp_path / "bad_labels")
+    (tmp_path / "not_a_dict").mkdir()
+    np.save(tmp_path / "not_a_dict" / "reutersidf10k.npy", x)
+    with pytest.raises(DataError, match="no dict with 'data' and 'label'"):
+        load_dataset("reuters10k", data_dir=tmp_path / "not_a_dict")
+
+
 @pytest.mark.shared_data
 def test_mnist_from_official_files(shared_data):
     full = load_dataset("mnist", data_dir=shared_data)

@@ -98,7 +98,8 @@ def build_parser(
     g.add_argument(
         "--dataset",
         default=d.dataset,
-        help="mnist, mnist_test, fashion_mnist, usps, mice_protein, cifar10, "
+        help="mnist, mnist_test, fashion_mnist, usps, mice_protein, reuters10k (your "
+        "reutersidf10k.npy in --data-dir), cifar10, "
         "cifar100_20, stl10, or npz:PATH | dir:PATH | csv:PATH",
     )
     g.add_argument(

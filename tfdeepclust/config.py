@@ -52,7 +52,7 @@ def default_update_interval(dataset: str, n_samples: int) -> int:
     """
     if dataset in ("mnist", "fashion_mnist"):
         return 140
-    if dataset in ("usps", "mnist_test", "mice_protein"):
+    if dataset in ("usps", "mnist_test", "mice_protein", "reuters10k"):
         return 30
     return 140 if n_samples >= 20000 else 30
 

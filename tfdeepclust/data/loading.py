@@ -35,7 +35,7 @@ TFDS_DATASETS: dict[str, TfdsSpec] = {
     ),
     "stl10": TfdsSpec("stl10", ("train", "test"), 10),
 }
-TABULAR_DATASETS = ("mice_protein",)
+TABULAR_DATASETS = ("mice_protein", "reuters10k")
 USER_PREFIXES = ("npz:", "dir:", "csv:")
 
 
@@ -111,6 +111,12 @@ def load_dataset(
         x, y, extra = load_mice_protein(row_norm=row_norm)
         info.update(extra)
         name, k = spec, 8
+    elif spec == "reuters10k":
+        from tfdeepclust.data.tabular import load_reuters10k
+
+        x, y, extra = load_reuters10k(data_dir, row_norm=row_norm)
+        info.update(extra)
+        name, k = spec, 4
     elif spec.startswith(USER_PREFIXES):
         kind, path = spec.split(":", 1)
         path = Path(path).expanduser()
