@@ -132,3 +132,47 @@ def test_default_output_dir_moves_foreign_checkpoints_aside(tmp_path):
     aside = [p for p in out.iterdir() if p.name.startswith("checkpoints.old-")]
     assert len(aside) == 1 and (aside[0] / "checkpoint").is_file()  # kept, not deleted
     assert (out / "results.json").is_file()
+
+
+def test_killed_pretraining_resumes_from_its_backup_and_keeps_its_wall_time(tmp_path):
+    import keras
+    import numpy as np
+
+    from tfdeepclust.training.pretrain import pretrain_autoencoder
+
+    x = np.random.default_rng(0).random((64, 8)).astype("float32")
+    cache = tmp_path / "ae.weights.h5"
+    ledger = tmp_path / "ae.weights.h5.time.json"
+
+    def networks():
+        keras.utils.set_random_seed(0)
+        x_in, z_in = keras.Input((8,)), keras.Input((3,))
+        return (
+            keras.Model(x_in, keras.layers.Dense(3)(x_in)),
+            keras.Model(z_in, keras.layers.Dense(8)(z_in)),
+        )
+
+    class Kill(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 2:
+                raise RuntimeError("killed")
+
+    class Record(keras.callbacks.Callback):
+        epochs: list = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epochs.append(epoch)
+
+    kw = dict(epochs=6, batch_size=16, learning_rate=1e-2, seed=0, cache_path=cache, verbose=0)
+    with pytest.raises(RuntimeError, match="killed"):
+        pretrain_autoencoder(*networks(), x, callbacks=[Kill()], **kw)
+    assert not cache.exists() and (tmp_path / "ae.weights.h5.backup").is_dir()
+    first = json.loads(ledger.read_text())
+    assert first["epochs_done"] == 3 and first["processes"] == 1 and first["elapsed_s"] > 0
+
+    res = pretrain_autoencoder(*networks(), x, callbacks=[Record()], **kw)
+    assert Record.epochs == [3, 4, 5]  # resumed after the last finished epoch
+    assert res["resumed_at_epoch"] == 3 and res["processes"] == 2
+    assert res["wall_time_total_s"] >= first["elapsed_s"] + res["wall_time_s"] - 1e-6
+    assert cache.is_file() and not ledger.exists()
+    assert not (tmp_path / "ae.weights.h5.backup").exists()

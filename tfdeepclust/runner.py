@@ -423,6 +423,12 @@ def _print_summary(r: dict) -> None:
         f"wall time: pretrain {wt['pretrain']:.1f} s, cluster {wt['cluster']:.1f} s, "
         f"total {wt['total']:.1f} s"
     )
+    pre = r.get("pretrain") or {}
+    if pre.get("processes", 1) > 1:
+        print(
+            f"  (pretraining resumed at epoch {pre['resumed_at_epoch']}: "
+            f"{pre['wall_time_total_s']:.1f} s over {pre['processes']} processes)"
+        )
     if r["export_path"]:
         print(f"exported SavedModel: {r['export_path']}")
     print(f"results: {r['results_path']}  labels: {r['labels_path']}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -11,6 +12,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from tfdeepclust.atomic import atomic_write_json
 from tfdeepclust.data.dataset import DataError
 from tfdeepclust.data.pipeline import make_train_dataset, steps_per_epoch
 from tfdeepclust.losses.reconstruction import REDUCTIONS, squared_error
@@ -58,7 +60,9 @@ def pretrain_autoencoder(
             ``mse``; needed for large SGD learning rates such as DEC-DA's 1.0).
 
     Returns:
-        ``{"cached": bool, "epochs": int, "final_loss": float | None, "wall_time_s": float}``.
+        ``{"cached": bool, "epochs": int, "final_loss": float | None, "wall_time_s": float}``
+        (this process), plus ``resumed_at_epoch``, ``processes`` and ``wall_time_total_s``
+        (all processes) when pretraining was cached to ``cache_path``.
     """
     if reduction not in REDUCTIONS:
         raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
@@ -117,12 +121,16 @@ def fit_or_load(
             "cache_path": str(cache_path),
         }
     final = None
+    ledger = None
     if epochs > 0:
         guard = DivergenceGuard()
         cbs = [guard, *(callbacks or [])]
         if cache_path is not None:
             # Keras deletes the backup when fit completes.
-            cbs.insert(0, keras.callbacks.BackupAndRestore(str(cache_path) + ".backup"))
+            backup = str(cache_path) + ".backup"
+            cbs.insert(0, keras.callbacks.BackupAndRestore(backup))
+            ledger = _TimeLedger(Path(str(cache_path) + ".time.json"), Path(backup).is_dir())
+            cbs.insert(1, ledger)
         hist = trainer.fit(ds, epochs=epochs, steps_per_epoch=steps, verbose=verbose, callbacks=cbs)
         if guard.diverged:
             raise TrainingDivergedError(
@@ -136,10 +144,47 @@ def fit_or_load(
         tmp = cache_path.with_name(f".tmp-{os.getpid()}-{cache_path.name}")
         weights_model.save_weights(tmp)
         os.replace(tmp, cache_path)
-    return {
+    wall = time.perf_counter() - t0
+    out = {
         "cached": False,
         "epochs": epochs,
         "final_loss": final,
-        "wall_time_s": time.perf_counter() - t0,
+        "wall_time_s": wall,
         "cache_path": None if cache_path is None else str(cache_path),
     }
+    if ledger is not None:
+        # A pretraining resumed from its backup: wall time of every process, not just this one.
+        out.update(
+            resumed_at_epoch=ledger.resumed_at_epoch,
+            processes=ledger.prior["processes"] + 1,
+            wall_time_total_s=ledger.prior["elapsed_s"] + wall,
+        )
+        ledger.path.unlink(missing_ok=True)
+    return out
+
+
+class _TimeLedger(keras.callbacks.Callback):
+    """Keeps the pretraining's wall time across processes beside its backup.
+
+    Written atomically after each epoch; read when a killed pretraining resumes from the
+    backup (only then: without a backup the run starts over and so does its clock). The
+    unfinished epoch of a killed process is not counted.
+    """
+
+    def __init__(self, path: Path, resuming: bool):
+        super().__init__()
+        self.path, self.t0 = path, time.perf_counter()
+        self.prior = {"elapsed_s": 0.0, "processes": 0, "epochs_done": 0}
+        if resuming and path.is_file():
+            # An unreadable ledger only loses the earlier processes' time.
+            with contextlib.suppress(ValueError, OSError):
+                self.prior.update(json.loads(path.read_text()))
+        self.resumed_at_epoch = self.prior["epochs_done"] if resuming else 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        state = {
+            "elapsed_s": self.prior["elapsed_s"] + time.perf_counter() - self.t0,
+            "processes": self.prior["processes"] + 1,
+            "epochs_done": epoch + 1,
+        }
+        atomic_write_json(self.path, state)
