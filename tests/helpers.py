@@ -1,4 +1,4 @@
-"""Helpers shared by the tests that run the project's commands in a subprocess."""
+"""Helpers shared by the tests: subprocess runs of the project's commands, tiny data."""
 
 from __future__ import annotations
 
@@ -21,3 +21,18 @@ def run_python(*args, cwd=None, timeout: float = 600) -> subprocess.CompletedPro
         text=True,
         timeout=timeout,
     )
+
+
+def tiny_images(n: int = 64, seed: int = 0, side: int = 8):
+    """``n`` noisy ``side``×``side`` images of two kinds of bars (labels 0/1), K = 2."""
+    import numpy as np
+
+    from tfdeepclust.data.dataset import ClusteringData
+
+    rng = np.random.default_rng(seed)
+    x = np.zeros((n, side, side, 1), "float32")
+    for i in range(n):  # two kinds of blobs, so reconstruction has something to learn
+        r = 2 + 3 * (i % 2)
+        x[i, r : r + 2, 1 : side - 1] = 1.0
+    x += 0.05 * rng.random(x.shape, dtype=np.float32)
+    return ClusteringData(np.clip(x, 0, 1), np.arange(n) % 2, 2, "tiny", "0" * 64)

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import tiny_images
 
 from tfdeepclust.losses.acai import (
     acai_autoencoder_loss,
@@ -229,18 +230,6 @@ def test_feature_drift_in_range(mode):
     assert -1.0 <= entry["fr"] <= 1.0 and -1.0 <= entry["fd"] <= 1.0
 
 
-def _tiny_images(n=64, seed=0):
-    from tfdeepclust.data.dataset import ClusteringData
-
-    rng = np.random.default_rng(seed)
-    x = np.zeros((n, 8, 8, 1), "float32")
-    for i in range(n):  # two kinds of blobs, so reconstruction has something to learn
-        r = 2 + 3 * (i % 2)
-        x[i, r : r + 2, 1:7] = 1.0
-    x += 0.05 * rng.random(x.shape, dtype=np.float32)
-    return ClusteringData(np.clip(x, 0, 1), np.arange(n) % 2, 2, "tiny", "0" * 64)
-
-
 def test_pretraining_options_key_validation_and_plain_mse_training():
     """DEC-DA's control pretraining (plain MSE, SGD) on image inputs with a flat decoder, and
     the per-network clustering learning rates."""
@@ -249,7 +238,7 @@ def test_pretraining_options_key_validation_and_plain_mse_training():
     from tfdeepclust.config import CommonConfig
     from tfdeepclust.recipes.adec import RECIPE
 
-    data = _tiny_images()
+    data = tiny_images()
     common = CommonConfig(batch_size=16, seed=0, verbose=0, pretrain_epochs=30)
     base = ADECConfig(**SMALL)
     key = RECIPE.pretrain_key(base, common, data)

@@ -205,3 +205,35 @@ def test_edge_padding_repeats_border_pixels():
     x = np.arange(6, dtype="float32").reshape(1, 2, 3, 1)
     out = np.asarray(EdgePad2D(1, 2)(x))[0, :, :, 0]
     np.testing.assert_array_equal(out, [[0, 1, 2, 2, 2], [3, 4, 5, 5, 5], [3, 4, 5, 5, 5]])
+
+
+def test_augment_option_key_validation_and_augmented_training():
+    """--augment dec (DEC-DA's rotation + shift; not in the paper) reaches both phases."""
+    import dataclasses
+
+    from helpers import tiny_images
+
+    from tfdeepclust.config import CommonConfig
+    from tfdeepclust.recipes.asc2d import RECIPE, ASC2DConfig
+
+    data = tiny_images(n=64, side=16)
+    common = CommonConfig(
+        batch_size=16, seed=0, verbose=0, pretrain_epochs=2, maxiter=8, update_interval=4, tol=0.0
+    )
+    base = ASC2DConfig(filters=(4, 8, 8), disc_hidden=(16,))
+    aug = dataclasses.replace(base, augment="dec")
+    assert RECIPE.augmenter(base, common, data) is None
+    moved = np.asarray(RECIPE.augmenter(aug, common, data)(data.x[:16], training=True))
+    assert moved.shape == data.x[:16].shape and np.abs(moved - data.x[:16]).mean() > 0.01
+    # The paper's (unaugmented) cache key is unchanged; the augmented one differs.
+    assert "augment" not in RECIPE.pretrain_key(base, common, data)
+    assert RECIPE.pretrain_key(aug, common, data) != RECIPE.pretrain_key(base, common, data)
+    with pytest.raises(ValueError, match="augment must be one of"):
+        RECIPE.build(dataclasses.replace(base, augment="flip"), common, data)
+
+    keras.utils.set_random_seed(0)
+    model = RECIPE.build(aug, common, data)
+    assert RECIPE.pretrain(model, aug, common, data, None, [])["final_loss"] is not None
+    RECIPE.initialise(model, aug, common, data)
+    out = RECIPE.cluster(model, aug, common, data, [])
+    assert out["n_iter"] == 8 and np.isfinite(out["history"][-1]["delta_label"])

@@ -95,6 +95,7 @@ class ADECRecipe(DECFamilyRecipe):
                 f"pretrain_objective must be 'acai' or 'mse', got {cfg.pretrain_objective!r}"
             )
         self.pretrain_optimizer(cfg)
+        self.augmenter(cfg, common, data)
         model = ADEC(
             data.x.shape[1:],
             data.n_clusters,
@@ -119,13 +120,6 @@ class ADECRecipe(DECFamilyRecipe):
             d_optimizer=sgd(cfg.lr_disc),
         )
         return model
-
-    def augmenter(self, cfg: ADECConfig, common: CommonConfig, data):
-        from tfdeepclust.data.augment import build_augmenter
-
-        if cfg.augment == "none" or not data.is_image:
-            return None
-        return build_augmenter("dec", common.seed, data.x.shape[-1])
 
     def pretrain_epochs(self, cfg: ADECConfig, common: CommonConfig, n: int) -> int:
         if common.pretrain_epochs is not None:

@@ -25,6 +25,9 @@ def final_outputs(model, x) -> dict:
     return {k: out[k] for k in ("labels", "probabilities", "embedding")}
 
 
+AUGMENT_MODES = ("auto", "dec", "none")
+
+
 class DECFamilyRecipe:
     """k-means initialisation on the pretrained embedding; labels = argmax of Q by default."""
 
@@ -37,3 +40,18 @@ class DECFamilyRecipe:
 
     def finalize(self, model, cfg, common, data) -> dict:
         return final_outputs(model, data.x)
+
+    def augmenter(self, cfg, common, data):
+        """DEC-DA's rotation + shift (METHODS.md §1.8) for images when ``cfg.augment`` asks.
+
+        ``cfg.augment``: ``"auto"`` or ``"dec"`` augment image data (tabular data never is);
+        ``"none"`` does not. Used for pretraining and clustering batches alike.
+        """
+        from tfdeepclust.data.augment import build_augmenter
+
+        mode = cfg.augment
+        if mode not in AUGMENT_MODES:
+            raise ValueError(f"augment must be one of {AUGMENT_MODES}, got {mode!r}")
+        if mode == "none" or not data.is_image:
+            return None
+        return build_augmenter("dec", common.seed, data.x.shape[-1])
