@@ -144,3 +144,12 @@ def test_unknown_dataset_is_a_clear_error(tmp_path):
     assert proc.returncode == 2
     assert "Unknown data set 'mnits'" in proc.stdout and "usps" in proc.stdout
     assert not (tmp_path / "results.json").exists()
+
+
+def test_bad_option_value_is_a_clear_error_not_a_traceback(tmp_path):
+    args = ["--quick", "--augment", "flip", "--output-dir", str(tmp_path / "out")]
+    proc = _run(args, tmp_path, timeout=120)
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "error: augment must be one of ('auto', 'dec', 'none'), got 'flip'" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert not (tmp_path / "out" / "results.json").exists()

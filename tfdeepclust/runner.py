@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 from pathlib import Path
 from typing import Protocol
@@ -472,6 +473,13 @@ def main(recipe: Recipe, argv=None) -> int:
     except TrainingDivergedError as e:
         print(f"error: {e}")
         return 3
+    except ValueError as e:
+        # Bad option values (e.g. --augment flip) are checked where they are used and raise
+        # ValueError; the message names the valid values, a traceback adds nothing for a user.
+        if os.environ.get("TFDEEPCLUST_TRACEBACK"):
+            raise
+        print(f"error: {e}\n(set TFDEEPCLUST_TRACEBACK=1 to see where it was raised)")
+        return 2
     return 0
 
 
