@@ -146,10 +146,19 @@ def test_unknown_dataset_is_a_clear_error(tmp_path):
     assert not (tmp_path / "results.json").exists()
 
 
-def test_bad_option_value_is_a_clear_error_not_a_traceback(tmp_path):
-    args = ["--quick", "--augment", "flip", "--output-dir", str(tmp_path / "out")]
+@pytest.mark.parametrize(
+    "option, message",
+    [
+        (["--augment", "flip"], "augment must be one of ('auto', 'dec', 'none'), got 'flip'"),
+        (["--gen-loss", "wgan"], "gen_loss must be 'nonsaturating' or 'minimax', got 'wgan'"),
+    ],
+)
+def test_bad_option_value_is_a_clear_error_before_pretraining(tmp_path, option, message):
+    args = ["--quick", *option, "--output-dir", str(tmp_path / "out")]
+    args += ["--pretrain-cache-dir", str(tmp_path / "cache")]
     proc = _run(args, tmp_path, timeout=120)
     assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
-    assert "error: augment must be one of ('auto', 'dec', 'none'), got 'flip'" in proc.stdout
+    assert f"error: {message}" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
+    assert "[pretrain]" not in proc.stdout and "Epoch 1/" not in proc.stdout  # failed first
     assert not (tmp_path / "out" / "results.json").exists()

@@ -17,6 +17,17 @@ def discriminator_loss(real_logits, fake_logits):
     )
 
 
+GEN_LOSSES = ("nonsaturating", "minimax")
+
+
+def check_gen_loss(form: str) -> str:
+    """Returns ``form`` if it names a generator loss; models call it in their constructor so
+    that a typo fails before the (long) pretraining, not at the first adversarial step."""
+    if form not in GEN_LOSSES:
+        raise ValueError(f"gen_loss must be 'nonsaturating' or 'minimax', got {form!r}")
+    return form
+
+
 def generator_loss(fake_logits, form: str = "nonsaturating"):
     """The generator's adversarial term.
 
@@ -25,9 +36,8 @@ def generator_loss(fake_logits, form: str = "nonsaturating"):
         form: ``"nonsaturating"``: E[-log D(fake)] (METHODS.md [CHOICE]); ``"minimax"``:
             E[log(1 - D(fake))], the literal min-max form of ASC2D Eq. 8.
     """
+    form = check_gen_loss(form)
     l = ops.reshape(fake_logits, [-1])  # noqa: E741
     if form == "nonsaturating":
         return global_batch_mean(ops.softplus(-l))
-    if form == "minimax":
-        return global_batch_mean(-ops.softplus(l))
-    raise ValueError(f"gen_loss must be 'nonsaturating' or 'minimax', got {form!r}")
+    return global_batch_mean(-ops.softplus(l))  # minimax

@@ -27,7 +27,7 @@ import tensorflow as tf
 from keras import ops
 
 from tfdeepclust.losses.acai import mse_per_element
-from tfdeepclust.losses.adversarial import discriminator_loss, generator_loss
+from tfdeepclust.losses.adversarial import check_gen_loss, discriminator_loss, generator_loss
 from tfdeepclust.losses.dec import kl_clustering_loss
 from tfdeepclust.losses.reduction import update_trackers
 from tfdeepclust.methods.base import DeepClusteringModel
@@ -79,7 +79,7 @@ class ADEC(DeepClusteringModel):
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         self.mode, self.latent_dim = mode, int(latent_dim)
         self.hidden, self.disc_hidden = tuple(hidden), tuple(disc_hidden)
-        self.adv_weight, self.gen_loss = float(adv_weight), gen_loss
+        self.adv_weight, self.gen_loss = float(adv_weight), check_gen_loss(gen_loss)
         self.n_aux = int(n_aux) if mode == "adec" else 0
         self.idec_gamma, self.alpha = float(idec_gamma), float(alpha)
         self.kernel_initializer = kernel_initializer

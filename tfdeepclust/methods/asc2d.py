@@ -14,7 +14,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from tfdeepclust.losses.adversarial import discriminator_loss, generator_loss
+from tfdeepclust.losses.adversarial import check_gen_loss, discriminator_loss, generator_loss
 from tfdeepclust.losses.asc2d import (
     cluster_specificity_loss,
     distribution_consistency_loss,
@@ -86,7 +86,7 @@ class ASC2D(DeepClusteringModel):
         self.lambda1, self.lambda2, self.lambda3 = float(lambda1), float(lambda2), float(lambda3)
         self.use_discriminator = bool(use_discriminator)
         self.d_steps = int(d_steps)
-        self.gen_loss = gen_loss
+        self.gen_loss = check_gen_loss(gen_loss)
         self.filters = tuple(int(f) for f in filters)
         self.disc_hidden = tuple(int(h) for h in disc_hidden)
         self.embedding_activation = embedding_activation
