@@ -41,16 +41,14 @@ def main() -> int:
     import keras
 
     from tfdeepclust.atomic import atomic_write_json
-    from tfdeepclust.cli import build_parser, parse_args
+    from tfdeepclust.cli import parse_args, recipe_parser
     from tfdeepclust.data.pipeline import steps_per_epoch
     from tfdeepclust.results import git_sha, machine_info, package_versions
     from tfdeepclust.runner import build_seeded, prepare_data
     from tfdeepclust.training.kmeans import initialise_clustering
 
     recipe = importlib.import_module(f"tfdeepclust.recipes.{args.method}").RECIPE
-    parser = build_parser(
-        recipe.name, recipe.config_cls, recipe.description, getattr(recipe, "presets", None)
-    )
+    parser = recipe_parser(recipe)
     common, cfg = parse_args(parser, recipe.config_cls, [a for a in args.train_args if a != "--"])
 
     t_start = time.perf_counter()

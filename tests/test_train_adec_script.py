@@ -84,14 +84,13 @@ def test_convolutional_methods_reject_tabular_data_clearly(tmp_path, method):
 
 
 def test_decda_preset_equals_its_flags_and_explicit_flags_win():
-    from tfdeepclust.cli import build_parser, parse_args
+    from tfdeepclust.cli import parse_args, recipe_parser
     from tfdeepclust.recipes.adec import ADECRecipe
 
     recipe = ADECRecipe()
 
     def parse(*argv):
-        parser = build_parser(recipe.name, recipe.config_cls, recipe.description, recipe.presets)
-        return parse_args(parser, recipe.config_cls, list(argv))
+        return parse_args(recipe_parser(recipe), recipe.config_cls, list(argv))
 
     common, cfg = parse("--preset", "decda", "--mode", "dec")
     flags = ("--pretrain-objective", "mse", "--pretrain-optimizer", "sgd", "--lr-pretrain", "1")

@@ -12,6 +12,7 @@ import types
 import typing
 
 from tfdeepclust.config import CommonConfig
+from tfdeepclust.data.loading import ROW_NORMS
 
 
 def _str2bool(v: str) -> bool:
@@ -123,9 +124,7 @@ def build_parser(
         help="resize folder images to H W",
     )
     g.add_argument("--label-column", default=None, help="label column of a CSV")
-    g.add_argument(
-        "--row-norm", choices=("none", "unit_l2"), default=d.row_norm, help="tabular row scaling"
-    )
+    g.add_argument("--row-norm", choices=ROW_NORMS, default=d.row_norm, help="tabular row scaling")
     g.add_argument(
         "--subset",
         type=int,
@@ -264,6 +263,13 @@ def _add_tuning_arguments(p: argparse.ArgumentParser, method_name: str) -> None:
         dest="retrain_best",
         action="store_false",
         help="skip retraining and exporting the best trial",
+    )
+
+
+def recipe_parser(recipe) -> argparse.ArgumentParser:
+    """:func:`build_parser` for a runner recipe (its name, config, description and presets)."""
+    return build_parser(
+        recipe.name, recipe.config_cls, recipe.description, getattr(recipe, "presets", None)
     )
 
 

@@ -437,11 +437,9 @@ def _print_summary(r: dict) -> None:
 
 def main(recipe: Recipe, argv=None) -> int:
     """Entry point of ``train_<method>.py``; returns the process exit code."""
-    from tfdeepclust.cli import build_parser, parse_args, tune_options
+    from tfdeepclust.cli import parse_args, recipe_parser, tune_options
 
-    parser = build_parser(
-        recipe.name, recipe.config_cls, recipe.description, getattr(recipe, "presets", None)
-    )
+    parser = recipe_parser(recipe)
     ns = parser.parse_args(argv)
     common, cfg = parse_args(parser, recipe.config_cls, ns)
     opts = tune_options(ns)

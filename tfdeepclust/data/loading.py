@@ -37,6 +37,7 @@ TFDS_DATASETS: dict[str, TfdsSpec] = {
 }
 TABULAR_DATASETS = ("mice_protein", "reuters10k")
 USER_PREFIXES = ("npz:", "dir:", "csv:")
+ROW_NORMS = ("none", "unit_l2")  # tabular row scaling (METHODS.md §3.7)
 
 
 def dataset_names() -> list[str]:
@@ -101,6 +102,8 @@ def load_dataset(
         DataError: On unknown names, unreadable or invalid data (the message says the fix).
         DataNotFoundError: When a benchmark is neither local nor downloadable (within seconds).
     """
+    if row_norm not in ROW_NORMS:
+        raise DataError(f"row_norm must be one of {ROW_NORMS}, got {row_norm!r}")
     info: dict = {"source": spec}
     x_extra = None
     if spec in TFDS_DATASETS:
@@ -108,13 +111,13 @@ def load_dataset(
     elif spec == "mice_protein":
         from tfdeepclust.data.tabular import load_mice_protein
 
-        x, y, extra = load_mice_protein(row_norm=row_norm)
+        x, y, extra = load_mice_protein()
         info.update(extra)
         name, k = spec, 8
     elif spec == "reuters10k":
         from tfdeepclust.data.tabular import load_reuters10k
 
-        x, y, extra = load_reuters10k(data_dir, row_norm=row_norm)
+        x, y, extra = load_reuters10k(data_dir)
         info.update(extra)
         name, k = spec, 4
     elif spec.startswith(USER_PREFIXES):
@@ -136,8 +139,6 @@ def load_dataset(
 
             x, y, extra = load_csv(path, label_column)
             info.update(extra)
-        if x.ndim == 2 and row_norm == "unit_l2":
-            x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
         if n_clusters is None and y is None:
             raise DataError(
                 f"{spec}: the data has no labels, so the number of clusters is unknown; pass "
@@ -151,6 +152,10 @@ def load_dataset(
         )
     if n_clusters is not None:
         k = int(n_clusters)
+    if x.ndim == 2:  # every tabular source, benchmark or the user's, in the loader's precision
+        info["row_norm"] = row_norm
+        if row_norm == "unit_l2":
+            x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     x = np.ascontiguousarray(x, dtype=np.float32)
     info.setdefault("input_scale", 1.0)
     validate_data(x, y, k, name)

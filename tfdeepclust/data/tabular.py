@@ -16,18 +16,13 @@ from tfdeepclust.data.resources import packaged_file
 MICE_CLASSES = ("c-CS-s", "c-CS-m", "t-CS-s", "t-CS-m", "c-SC-s", "c-SC-m", "t-SC-s", "t-SC-m")
 
 
-def load_mice_protein(row_norm: str = "none") -> tuple[np.ndarray, np.ndarray, dict]:
-    """Loads Mice Protein as ``[1080, 77]`` float32 and labels 0..7.
-
-    Args:
-        row_norm: ``"none"`` (default, the ADEC author's loader: missing cells -> 0, no scaling)
-            or ``"unit_l2"`` (the ADEC paper's literal "norm of each data point ≈ 1").
+def load_mice_protein() -> tuple[np.ndarray, np.ndarray, dict]:
+    """Loads Mice Protein as ``[1080, 77]`` float64 and labels 0..7, as the ADEC author's loader
+    does: missing cells -> 0, no scaling (``load_dataset``'s ``row_norm`` may rescale rows).
 
     Returns:
         Features, labels and a provenance dict.
     """
-    if row_norm not in ("none", "unit_l2"):
-        raise ValueError(f"row_norm must be 'none' or 'unit_l2', got {row_norm!r}")
     with open(packaged_file("Data_Cortex_Nuclear.csv"), newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
     header, body = rows[0], rows[1:]
@@ -40,10 +35,8 @@ def load_mice_protein(row_norm: str = "none") -> tuple[np.ndarray, np.ndarray, d
     class_col = header.index("class")
     index = {c: i for i, c in enumerate(MICE_CLASSES)}
     y = np.array([index[r[class_col]] for r in body], dtype=np.int64)
-    if row_norm == "unit_l2":
-        x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-    info = {"missing_cells_zeroed": n_missing, "row_norm": row_norm, "features": len(proteins)}
-    return x.astype(np.float32), y, info
+    info = {"missing_cells_zeroed": n_missing, "features": len(proteins)}
+    return x, y, info
 
 
 REUTERS_FILE = "reutersidf10k.npy"
@@ -76,7 +69,7 @@ def find_reuters_file(data_dir: str | os.PathLike | None) -> Path:
 
 
 def load_reuters10k(
-    data_dir: str | os.PathLike | None = None, row_norm: str = "none"
+    data_dir: str | os.PathLike | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict]:
     """Loads Reuters-10K from the user's ``reutersidf10k.npy`` in DEC's format.
 
@@ -88,17 +81,15 @@ def load_reuters10k(
     Args:
         data_dir: The folder holding the file (or its ``reuters`` sub-folder); defaults to
             ``$TFDEEPCLUST_DATA_DIR``.
-        row_norm: ``"none"`` or ``"unit_l2"``.
 
     Returns:
-        Features ``[N, D]`` float32, labels, and a provenance dict.
+        Features ``[N, D]`` float64, labels, and a provenance dict (``mean_row_norm`` of the
+        stored features).
 
     Raises:
         DataNotFoundError: The file is not there.
         DataError: The file is not DEC's dict of ``data`` and ``label``.
     """
-    if row_norm not in ("none", "unit_l2"):
-        raise ValueError(f"row_norm must be 'none' or 'unit_l2', got {row_norm!r}")
     path = find_reuters_file(data_dir)
     fix = (
         "Expected the file DEC-keras' make_reuters_data() writes: "
@@ -120,12 +111,9 @@ def load_reuters10k(
             f"reuters10k: {path} has {len(x)} rows and {len(y)} labels in "
             f"[{y.min()}, {y.max()}]. {fix}"
         )
-    if row_norm == "unit_l2":
-        x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     info = {
         "file": str(path),
-        "row_norm": row_norm,
         "features": int(x.shape[1]),
         "mean_row_norm": float(np.linalg.norm(x, axis=1).mean()),
     }
-    return x.astype(np.float32), y, info
+    return x, y, info
