@@ -143,5 +143,21 @@ def main(names):
         print("RESULT " + json.dumps(out), flush=True)
 
 
+def first_replica_broadcast():
+    """keep_first_replica on values that differ per replica (as two workers' k-means may)."""
+    from tfdeepclust.distribute import keep_first_replica
+
+    values = MIRRORED.experimental_distribute_values_from_function(
+        lambda ctx: tf.constant(
+            [[np.nan, -1.5], [2.0, 3.0]] if ctx.replica_id_in_sync_group == 0 else [[9.0] * 2] * 2
+        )
+    )
+    got = [t.numpy() for t in keep_first_replica(MIRRORED, values)]
+    out = {"n": len(got), "all_first": all(np.array_equal(g, got[0], equal_nan=True) for g in got)}
+    out["first"] = np.nan_to_num(got[0], nan=-99.0).tolist()
+    print("BROADCAST " + json.dumps(out), flush=True)
+
+
 if __name__ == "__main__":
     main(sys.argv[1:] or list(CASES))
+    first_replica_broadcast()

@@ -50,6 +50,20 @@ def test_one_step_on_two_replicas_equals_one_device_for_every_method():
         assert r["weights_max_abs_diff"] < 0.01 * r["weights_max_abs_update"], name
         if r["predict_max_abs_diff"] is not None:
             assert r["predict_max_abs_diff"] < 1e-5, name
+    # Replica 0's array reaches every replica unchanged, NaN included (what the multiworker
+    # run relies on for its k-means centres and target refreshes).
+    (line,) = [line[10:] for line in proc.stdout.splitlines() if line.startswith("BROADCAST ")]
+    assert json.loads(line) == {"n": 2, "all_first": True, "first": [[-99.0, -1.5], [2.0, 3.0]]}
+
+
+def test_agree_with_chief_is_a_no_op_outside_multiworker():
+    import tensorflow as tf
+
+    from tfdeepclust.distribute import agree_with_chief
+
+    q = np.random.default_rng(0).random((5, 3))
+    assert agree_with_chief(q) is q
+    assert agree_with_chief(q, tf.distribute.MirroredStrategy(["/cpu:0"])) is q
 
 
 def test_a_non_chief_worker_writes_only_to_its_temp_folder(tmp_path, monkeypatch):

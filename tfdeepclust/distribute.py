@@ -19,6 +19,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import tensorflow as tf
 
 STRATEGIES = ("default", "mirrored", "multiworker")
@@ -156,6 +157,48 @@ def is_chief(strategy: tf.distribute.Strategy | None = None) -> bool:
     return task_type == "worker" and task_id == 0 and not has_chief
 
 
+def keep_first_replica(strategy: tf.distribute.Strategy, per_replica) -> list[tf.Tensor]:
+    """All-reduce that hands every replica the value of global replica 0.
+
+    Args:
+        strategy: The strategy ``per_replica`` belongs to.
+        per_replica: A tensor (the same on every replica) or a ``PerReplica`` value.
+
+    Returns:
+        This process's local results, each equal to replica 0's value (bit for bit: the others
+        contribute exact zeros to the sum).
+    """
+
+    def keep(v):
+        ctx = tf.distribute.get_replica_context()
+        first = tf.equal(ctx.replica_id_in_sync_group, 0)
+        # where, not a 0/1 product: NaN * 0 would still be NaN.
+        return ctx.all_reduce(tf.distribute.ReduceOp.SUM, tf.where(first, v, tf.zeros_like(v)))
+
+    return list(
+        strategy.experimental_local_results(strategy.run(tf.function(keep), (per_replica,)))
+    )
+
+
+def agree_with_chief(value: np.ndarray, strategy: tf.distribute.Strategy | None = None):
+    """The chief's copy of a host-side array that every worker computed for itself.
+
+    Under ``multiworker`` each worker runs k-means and the target refresh on its own. Their
+    weights are the same, but their float results need not be bit-identical, and one label more
+    or less can put a worker on the other side of the ``tol`` stop: it would leave ``fit`` while
+    the others wait for it in the next all-reduce. Taking the chief's k-means centres and soft
+    assignments keeps every worker's decisions identical. A no-op for every other strategy.
+    """
+    strategy = strategy or tf.distribute.get_strategy()
+    if (
+        not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        or strategy.num_replicas_in_sync < 2
+    ):
+        return value
+    arr = np.asarray(value)
+    return keep_first_replica(strategy, tf.constant(arr))[0].numpy().astype(arr.dtype)
+
+
 class WorkerOutputs:
     """Where this process writes: the real paths on the chief, a private temp folder elsewhere.
 
@@ -192,7 +235,9 @@ __all__ = [
     "STRATEGIES",
     "StrategyError",
     "WorkerOutputs",
+    "agree_with_chief",
     "configure_cpu_replicas",
     "is_chief",
+    "keep_first_replica",
     "make_strategy",
 ]

@@ -15,6 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfdeepclust.distribute import agree_with_chief
 from tfdeepclust.losses.dec import target_distribution
 from tfdeepclust.metrics import degeneracy
 
@@ -98,7 +99,8 @@ class TargetRefresh(keras.callbacks.Callback):
     def refresh(self) -> float:
         """Recomputes Q and P on all samples; returns the label-change ratio (1.0 at first)."""
         t0 = time.perf_counter()
-        q = self.model.soft_assign(self.x)
+        # Every worker of a multi-worker run takes the chief's Q, so all stop at the same refresh.
+        q = agree_with_chief(self.model.soft_assign(self.x), self.model.distribute_strategy)
         p = self.target_fn(q)
         labels = q.argmax(axis=1)
         prev = self.store.labels_prev.numpy()
