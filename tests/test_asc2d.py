@@ -230,6 +230,9 @@ def test_augment_option_key_validation_and_augmented_training():
     assert RECIPE.pretrain_key(aug, common, data) != RECIPE.pretrain_key(base, common, data)
     with pytest.raises(ValueError, match="augment must be one of"):
         RECIPE.build(dataclasses.replace(base, augment="flip"), common, data)
+    # The Python API checks what the command line's choice lists check, when the model is built.
+    with pytest.raises(ValueError, match="gen_loss must be"):
+        RECIPE.build(dataclasses.replace(base, gen_loss="wgan"), common, data)
 
     keras.utils.set_random_seed(0)
     model = RECIPE.build(aug, common, data)

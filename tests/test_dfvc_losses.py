@@ -112,5 +112,5 @@ def test_cluster_size_regulariser():
         marginal = _f(cluster_size_regulariser(p, "marginal"))
         per_sample = _f(cluster_size_regulariser(p, "per_sample"))
         assert 0.0 <= marginal <= per_sample + 1e-6  # Jensen
-    with pytest.raises(ValueError, match="reg mode"):
+    with pytest.raises(ValueError, match="reg_mode"):
         cluster_size_regulariser(uniform_use, "batch")

@@ -146,19 +146,15 @@ def test_unknown_dataset_is_a_clear_error(tmp_path):
     assert not (tmp_path / "results.json").exists()
 
 
-@pytest.mark.parametrize(
-    "option, message",
-    [
-        (["--augment", "flip"], "augment must be one of ('auto', 'dec', 'none'), got 'flip'"),
-        (["--gen-loss", "wgan"], "gen_loss must be 'nonsaturating' or 'minimax', got 'wgan'"),
-    ],
-)
-def test_bad_option_value_is_a_clear_error_before_pretraining(tmp_path, option, message):
-    args = ["--quick", *option, "--output-dir", str(tmp_path / "out")]
+def test_bad_option_value_is_a_clear_error_before_pretraining(tmp_path):
+    """A value no choice list covers (enumerations are refused by argparse: test_cli.py) fails
+    when the model is built, through the runner's ``error: ...`` path, before pretraining."""
+    args = ["--quick", "--embedding-activation", "swishy", "--output-dir", str(tmp_path / "out")]
     args += ["--pretrain-cache-dir", str(tmp_path / "cache")]
     proc = _run(args, tmp_path, timeout=120)
     assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
-    assert f"error: {message}" in proc.stdout
+    (line,) = [line for line in proc.stdout.splitlines() if line.startswith("error: ")]
+    assert "swishy" in line
     assert "Traceback" not in proc.stdout + proc.stderr
     assert "[pretrain]" not in proc.stdout and "Epoch 1/" not in proc.stdout  # failed first
     assert not (tmp_path / "out" / "results.json").exists()

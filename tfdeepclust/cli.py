@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import inspect
+import io
+import re
+import textwrap
+import tokenize
 import types
 import typing
 
@@ -32,39 +37,72 @@ def _scalar_type(tp):
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows defaults, except ``None``: such options mean "not given" and say their default."""
+    """Shows defaults, except ``None`` (such options say their default themselves) and the
+    on/off flags (``--quick``, ``--no-export``), whose stored default only confuses."""
 
     def _get_help_string(self, action):
-        if action.default is None:
+        if action.default is None or action.nargs == 0:
             return action.help
         return super()._get_help_string(action)
 
 
+def field_docs(cls) -> dict[str, str]:
+    """Each dataclass field's source comments: the comment lines right above it and its own
+    trailing comment. The config classes' comments are the one place a hyperparameter is
+    documented; ``--help`` shows them (the pattern of ``simple_parsing``)."""
+    try:
+        source = textwrap.dedent(inspect.getsource(cls))
+    except (OSError, TypeError):  # no source (frozen app): flags keep their defaults only
+        return {}
+    comments: dict[int, str] = {}
+    code_lines: set[int] = set()
+    skip = {tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT}
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.COMMENT:
+            comments[tok.start[0]] = tok.string.lstrip("#").strip()
+        elif tok.type not in skip:
+            code_lines.update(range(tok.start[0], tok.end[0] + 1))
+    names = {f.name for f in dataclasses.fields(cls)}
+    docs: dict[str, str] = {}
+    for number, line in enumerate(source.splitlines(), start=1):
+        m = re.match(r"\s*(\w+)\s*:", line)
+        if not m or m.group(1) not in names or number not in code_lines:
+            continue
+        above: list[str] = []
+        k = number - 1
+        while k in comments and k not in code_lines:  # the comment block directly above
+            above.insert(0, comments[k])
+            k -= 1
+        docs[m.group(1)] = " ".join(above + ([comments[number]] if number in comments else []))
+    return docs
+
+
 def add_dataclass_arguments(parser: argparse.ArgumentParser, cls, title: str) -> None:
-    """Adds ``--field-name`` for every scalar field of dataclass ``cls`` (default: the field's)."""
+    """Adds ``--field-name`` for every field of dataclass ``cls``.
+
+    The help text is the field's source comment (:func:`field_docs`) and its default; a field
+    listed in the class's ``CHOICES`` mapping accepts only those values.
+    """
     group = parser.add_argument_group(title)
     hints = typing.get_type_hints(cls)
+    docs = field_docs(cls)
+    choices = getattr(cls, "CHOICES", {})
     for f in dataclasses.fields(cls):
         tp = hints[f.name]
-        origin = typing.get_origin(tp)
         flag = "--" + f.name.replace("_", "-")
-        if origin in (tuple, list):
-            group.add_argument(
-                flag,
-                dest=f"m_{f.name}",
-                type=int,
-                nargs="+",
-                default=None,
-                help=f"(default: {f.default})",
-            )
+        doc = docs.get(f.name, "")
+        # argparse formats help with %: a literal percent sign in a comment must be doubled.
+        text = (f"{doc} " if doc else "").replace("%", "%%") + f"(default: {f.default})"
+        kwargs = {"dest": f"m_{f.name}", "default": None, "help": text}
+        if typing.get_origin(tp) in (tuple, list):
+            kwargs.update(type=int, nargs="+", metavar="N")
         else:
-            group.add_argument(
-                flag,
-                dest=f"m_{f.name}",
-                type=_scalar_type(tp),
-                default=None,
-                help=f"(default: {f.default})",
-            )
+            kwargs["type"] = _scalar_type(tp)
+            if f.name in choices:
+                kwargs["choices"] = tuple(choices[f.name])
+            else:
+                kwargs["metavar"] = f.name.upper()
+        group.add_argument(flag, **kwargs)
 
 
 def build_parser(
@@ -199,7 +237,13 @@ def build_parser(
         action="store_true",
         help="enable TF op determinism (same seed + machine => same labels; slower)",
     )
-    g.add_argument("--verbose", type=int, default=d.verbose, choices=(0, 1, 2))
+    g.add_argument(
+        "--verbose",
+        type=int,
+        default=d.verbose,
+        choices=(0, 1, 2),
+        help="Keras fit output: 0 silent, 1 progress bar, 2 one line per epoch",
+    )
     g = p.add_argument_group(
         "distributed training (tf.distribute)",
         "--batch-size is the global batch, split across replicas; results match one device.",
@@ -236,7 +280,7 @@ def _add_tuning_arguments(p: argparse.ArgumentParser, method_name: str) -> None:
         "trial reruns the clustering phase with other hyperparameters.",
     )
     g.add_argument("--tune", action="store_true", help="run a KerasTuner sweep")
-    g.add_argument("--tuner", choices=TUNERS, default=d.tuner)
+    g.add_argument("--tuner", choices=TUNERS, default=d.tuner, help="KerasTuner search algorithm")
     g.add_argument("--max-trials", type=int, default=d.max_trials, help="tuning trials")
     g.add_argument(
         "--objective",

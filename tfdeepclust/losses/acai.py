@@ -43,6 +43,9 @@ def acai_critic_loss(critic_on_interpolants, alpha, critic_on_blend):
     return fit + blend
 
 
+ALPHA_MODES = ("acai", "uniform")
+
+
 def sample_alpha(u, mode: str = "uniform"):
     """Mixing coefficients from uniform draws ``u``: ``uniform`` (DynAE, α ∈ [0, 1]) or ``acai``
     (0.5 - |u - 0.5| ∈ [0, 0.5], the ACAI paper)."""
@@ -50,4 +53,4 @@ def sample_alpha(u, mode: str = "uniform"):
         return u
     if mode == "acai":
         return 0.5 - ops.abs(u - 0.5)
-    raise ValueError(f"alpha_mode must be 'uniform' or 'acai', got {mode!r}")
+    raise ValueError(f"alpha_mode must be one of {ALPHA_MODES}, got {mode!r}")

@@ -9,6 +9,10 @@ from tfdeepclust.losses.reduction import global_batch_mean
 EPS = 1e-12
 
 
+VEC_REDUCTIONS = ("mean", "sum")
+REG_MODES = ("marginal", "per_sample")
+
+
 def vec_loss(z, log_var, pi, prior_means, reduction: str = "sum"):
     """L_VEC per Eq. 34 (METHODS.md §4.4), the global-batch mean over samples.
 
@@ -28,7 +32,7 @@ def vec_loss(z, log_var, pi, prior_means, reduction: str = "sum"):
     if reduction == "mean":
         per_sample = per_sample / ops.cast(ops.shape(z)[-1], per_sample.dtype)
     elif reduction != "sum":
-        raise ValueError(f"vec reduction must be 'sum' or 'mean', got {reduction!r}")
+        raise ValueError(f"vec_reduction must be one of {VEC_REDUCTIONS}, got {reduction!r}")
     return global_batch_mean(per_sample)
 
 
@@ -48,7 +52,7 @@ def cluster_size_regulariser(pi, mode: str = "marginal"):
         return ops.sum(p_bar * ops.log(p_bar + EPS)) + ops.log(k)
     if mode == "per_sample":
         return global_batch_mean(ops.sum(pi * ops.log(pi + EPS), axis=-1) + ops.log(k))
-    raise ValueError(f"reg mode must be 'marginal' or 'per_sample', got {mode!r}")
+    raise ValueError(f"reg_mode must be one of {REG_MODES}, got {mode!r}")
 
 
 def expected_vec_loss(mu, log_var, pi, prior_means):

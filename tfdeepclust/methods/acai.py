@@ -16,6 +16,8 @@ from tfdeepclust.losses.acai import (
 from tfdeepclust.losses.reconstruction import flat
 from tfdeepclust.losses.reduction import local_rows, num_replicas, update_trackers
 
+GAMMA_MODES = ("random", "fixed")
+
 
 class ACAIAutoencoder(keras.Model):
     """Auto-encoder + critic trained with adversarially constrained interpolation.
@@ -51,8 +53,8 @@ class ACAIAutoencoder(keras.Model):
         self.encoder, self.decoder, self.critic = encoder, decoder, critic
         self.lam, self.alpha_mode = float(lam), alpha_mode
         self.gamma_mode, self.gamma = gamma_mode, float(gamma)
-        if gamma_mode not in ("random", "fixed"):
-            raise ValueError(f"gamma_mode must be 'random' or 'fixed', got {gamma_mode!r}")
+        if gamma_mode not in GAMMA_MODES:
+            raise ValueError(f"gamma_mode must be one of {GAMMA_MODES}, got {gamma_mode!r}")
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.trackers = {n: keras.metrics.Mean(name=n) for n in ("loss", "recon", "critic_loss")}
         # Built up front: Keras' BackupAndRestore (pretraining resume) needs a built model.

@@ -4,52 +4,79 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 from tfdeepclust.config import CommonConfig
-from tfdeepclust.recipes.base import DECFamilyRecipe, resolved_tol
+from tfdeepclust.losses.acai import ALPHA_MODES
+from tfdeepclust.losses.adversarial import GEN_LOSSES
+from tfdeepclust.methods.acai import GAMMA_MODES
+from tfdeepclust.methods.adec import MODES
+from tfdeepclust.recipes.base import AUGMENT_MODES, DECFamilyRecipe, resolved_tol
+
+PRETRAIN_OBJECTIVES = ("acai", "mse")
+PRETRAIN_OPTIMIZERS = ("adam", "sgd")
 
 
 @dataclass
 class ADECConfig:
-    """ADEC hyperparameters; ⟨R⟩/[REF]/[CHOICE] tags as in METHODS.md §3."""
+    """ADEC hyperparameters; ⟨R⟩/[REF]/[CHOICE] tags as in METHODS.md §3.
 
-    mode: str = "adec"  # "dec" = DEC*, "idec" = IDEC* (same pretraining, Table 2)
-    latent_dim: int = 10  # [PAPER]
-    hidden: tuple[int, ...] = (500, 500, 2000)  # [PAPER] d-500-500-2000-10
-    disc_hidden: tuple[int, ...] = (500, 500, 2000)  # [CHOICE]
-    adv_weight: float = 1.0  # [PAPER] no balancing hyperparameter; ablation only
-    gen_loss: str = "nonsaturating"  # [CHOICE]
+    Each field's comment is its ``--help`` text (``cli.field_docs``).
+    """
+
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "mode": MODES,
+        "gen_loss": GEN_LOSSES,
+        "pretrain_objective": PRETRAIN_OBJECTIVES,
+        "pretrain_optimizer": PRETRAIN_OPTIMIZERS,
+        "alpha_mode": ALPHA_MODES,
+        "gamma_mode": GAMMA_MODES,
+        "augment": AUGMENT_MODES,
+    }
+
+    # adec: the paper's method; dec = DEC*, idec = IDEC* (same pretraining, Table 2 baselines)
+    mode: str = "adec"
+    latent_dim: int = 10  # [PAPER] embedding width
+    hidden: tuple[int, ...] = (500, 500, 2000)  # [PAPER] auto-encoder widths, d-500-500-2000-10
+    disc_hidden: tuple[int, ...] = (500, 500, 2000)  # [CHOICE] data-space discriminator widths
+    # [PAPER] the paper has no weight on the adversarial term (Eq. 10); other values: ablation
+    adv_weight: float = 1.0
+    gen_loss: str = "nonsaturating"  # [CHOICE] generator loss: -log D or minimax log(1 - D)
     n_aux: int = 5  # [CHOICE] auxiliary decoder-only steps per joint iteration
     idec_gamma: float = 0.01  # [PAPER §5.3.2] IDEC*: L_r + γ L_c
-    lr_cluster: float = 1e-3  # [REF:DynAE] SGD for all three networks
-    momentum: float = 0.9  # [REF:DynAE]
+    lr_cluster: float = 1e-3  # [REF:DynAE] clustering-phase SGD rate for all three networks
+    momentum: float = 0.9  # [REF:DynAE] clustering-phase SGD momentum
     # [CHOICE] per-network overrides of lr_cluster (None: lr_cluster). The paper gives one SGD
     # setting for all three networks; a decoder pretrained at SGD 1.0 lags at 0.01 (RESULTS.md).
     lr_decoder: float | None = None
-    lr_disc: float | None = None
-    # ACAI pretraining [REF:DynAE / acai]
-    pretrain_iters: int = 130000  # used by the paper budget when --pretrain-epochs is not given
-    # [PAPER] "acai"; "mse" = plain reconstruction of augmented inputs (DEC-DA's FcDEC-DA
-    # pretraining [REF:DEC-DA], a control for what ACAI adds)
+    lr_disc: float | None = None  # [CHOICE] discriminator rate (None: lr_cluster)
+    # [REF:DynAE] pretraining iterations; used when --pretrain-epochs is not given
+    pretrain_iters: int = 130000
+    # [PAPER] acai: reconstruction + adversarially constrained interpolation; mse: plain
+    # reconstruction of augmented inputs (DEC-DA's FcDEC-DA pretraining [REF:DEC-DA])
     pretrain_objective: str = "acai"
-    # [PAPER] Adam; "sgd" with --lr-pretrain 1 is DEC-DA's SGD(1, 0.9)
+    # [PAPER] adam; sgd with --lr-pretrain 1 is DEC-DA's SGD(1, 0.9)
     pretrain_optimizer: str = "adam"
-    pretrain_momentum: float = 0.9  # SGD only
-    lr_pretrain: float = 1e-4
-    adam_epsilon: float = 1e-8
-    acai_lambda: float = 0.5
-    # [CHOICE] α ∈ [0, 0.5] as in ACAI. With α ~ U[0, 1] (DynAE) and the reversed-batch partner,
-    # α and 1 - α give the same interpolants, the critic cannot beat predicting 0.5, and the AE
-    # chases a constant penalty: AE+k-means ACC 0.28 vs 0.64 after 320 iterations on a USPS subset.
-    alpha_mode: str = "acai"  # or "uniform"
-    gamma_mode: str = "random"  # or "fixed" (γ = acai_gamma)
-    acai_gamma: float = 0.2
-    augment: str = "auto"  # "auto": the "dec" preset for images, none for tabular; or "none"
-    kernel_initializer: str = "dec_uniform"
+    pretrain_momentum: float = 0.9  # SGD pretraining only
+    lr_pretrain: float = 1e-4  # [REF:DynAE] pretraining rate (auto-encoder and critic)
+    adam_epsilon: float = 1e-8  # [CHOICE] TF 1.x default
+    acai_lambda: float = 0.5  # [REF:acai] weight of the critic term in the AE loss
+    # [CHOICE] interpolation coefficient: acai = α ∈ [0, 0.5] as in ACAI; uniform = α ∈ [0, 1]
+    # (DynAE). With uniform and the reversed-batch partner, α and 1 - α give the same
+    # interpolants, the critic cannot beat predicting 0.5: AE+k-means ACC 0.28 vs 0.64 after
+    # 320 iterations on a USPS subset.
+    alpha_mode: str = "acai"
+    # [PAPER] "randomly selected at every iteration": the critic's blend coefficient γ;
+    # random = one γ = 0.5 - |u - 0.5| per batch (DynAE), fixed = acai_gamma (ACAI)
+    gamma_mode: str = "random"
+    acai_gamma: float = 0.2  # [REF:acai] γ when gamma_mode is fixed
+    # auto: random rotation + shift for images (DEC-DA's), none for tabular data
+    augment: str = "auto"
+    kernel_initializer: str = "dec_uniform"  # [REF:DEC-keras] U(±sqrt(1/fan_in)); or a Keras name
     diagnostics_every: int = 0  # FR/FD every N iterations when labels exist (0: at each refresh)
-    probe_size: int = 256
-    shuffle: bool = True
-    alpha: float = 1.0
+    probe_size: int = 256  # samples in the fixed batch the FR/FD gradients are measured on
+    shuffle: bool = True  # reshuffle the data every epoch
+    alpha: float = 1.0  # Student-t degrees of freedom of the soft assignment
 
 
 class ADECRecipe(DECFamilyRecipe):
@@ -90,7 +117,7 @@ class ADECRecipe(DECFamilyRecipe):
         from tfdeepclust.methods.adec import ADEC
 
         # Checked here so that a typo fails before the (long) pretraining starts.
-        if cfg.pretrain_objective not in ("acai", "mse"):
+        if cfg.pretrain_objective not in PRETRAIN_OBJECTIVES:
             raise ValueError(
                 f"pretrain_objective must be 'acai' or 'mse', got {cfg.pretrain_objective!r}"
             )

@@ -3,38 +3,52 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from tfdeepclust.config import CommonConfig
-from tfdeepclust.recipes.base import DECFamilyRecipe, require_images, resolved_tol
+from tfdeepclust.losses.adversarial import GEN_LOSSES
+from tfdeepclust.losses.reconstruction import REDUCTIONS
+from tfdeepclust.recipes.base import AUGMENT_MODES, DECFamilyRecipe, require_images, resolved_tol
 
 
 @dataclass
 class ASC2DConfig:
-    """ASC2D hyperparameters. [PAPER] values from Table 2 / §3.3; the rest are [CHOICE]s."""
+    """ASC2D hyperparameters. [PAPER] values from Table 2 / §3.3; the rest are [CHOICE]s.
 
-    lambda1: float = 0.5  # [PAPER] adversarial term
-    lambda2: float = 1e-4  # [PAPER] L_S
-    lambda3: float = 1e-5  # [PAPER] L_CSD; 0 = "without l1,2" ablation (Table 6)
-    use_discriminator: bool = True  # False = "without D" ablation (Table 5)
+    Each field's comment is its ``--help`` text (``cli.field_docs``).
+    """
+
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "gen_loss": GEN_LOSSES,
+        "ae_reduction": REDUCTIONS,
+        "augment": AUGMENT_MODES,
+    }
+
+    lambda1: float = 0.5  # [PAPER] λ1, weight of the adversarial term (Eq. 8)
+    lambda2: float = 1e-4  # [PAPER] λ2, weight of L_S = ||Z - D2||² (Eq. 5)
+    lambda3: float = 1e-5  # [PAPER] λ3, weight of L_CSD (Eq. 7); 0 = "without l1,2" (Table 6)
+    use_discriminator: bool = True  # [PAPER] false = "without D" ablation (Table 5)
     d_steps: int = 3  # [PAPER] discriminator updates per AE update
     # Literal Eq. 8 (min over the encoder of log(1 - D(D1))). The non-saturating -log D(D1) is
     # the alternative; it collapsed USPS from ACC 0.75 to 0.31 in 180 iterations (benchmarks/).
     gen_loss: str = "minimax"
-    embedding_activation: str = "linear"  # [CHOICE] DCEC; "relu" = paper's text
-    filters: tuple[int, ...] = (32, 64, 128)  # [PAPER]
-    disc_hidden: tuple[int, ...] = (2000, 2000)  # [PAPER]
-    lr_pretrain: float = 3e-3  # [PAPER]
-    lr_ae: float = 3e-3  # [PAPER]
-    lr_disc: float = 1e-3  # [PAPER]
+    # [CHOICE] activation of the K-wide embedding: linear (DCEC), or e.g. relu (the paper's text)
+    embedding_activation: str = "linear"
+    filters: tuple[int, ...] = (32, 64, 128)  # [PAPER] channels of the three convolutions
+    disc_hidden: tuple[int, ...] = (2000, 2000)  # [PAPER] discriminator hidden widths
+    lr_pretrain: float = 3e-3  # [PAPER] Adam rate of the auto-encoder pretraining
+    lr_ae: float = 3e-3  # [PAPER] Adam rate of encoder + decoder + centroids
+    lr_disc: float = 1e-3  # [PAPER] Adam rate of the discriminator
     adam_epsilon: float = 1e-8  # [CHOICE] TF 1.13 default (the paper's platform)
     shuffle: bool = True  # [CHOICE] reshuffle every epoch
-    alpha: float = 1.0  # Student-t degrees of freedom
+    alpha: float = 1.0  # Student-t degrees of freedom of D1
     # [CHOICE] L_AE as a per-pixel mean (Keras/TF mse). With a per-sample sum, L_AE is ~250x
     # larger and the clustering terms (and the λ2, λ3 the paper tuned) have no measurable effect:
     # ACC stayed at the AE+k-means value (benchmarks/RESULTS.md).
     ae_reduction: str = "mean"
-    # [PAPER] no augmentation. "dec": DEC-DA's rotation ±10° + shift ±10 % on pretraining and
-    # clustering batches (ConvDEC-DA style; an extension, the paper names it as future work).
+    # [PAPER] none: no augmentation. dec (or auto): DEC-DA's rotation ±10° + shift ±10 % on
+    # pretraining and clustering batches (ConvDEC-DA style; an extension, the paper names it as
+    # future work).
     augment: str = "none"
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from tfdeepclust.config import CommonConfig
+from tfdeepclust.data.augment import PRESETS, VIEW_MODES
+from tfdeepclust.losses.dfvc import REG_MODES, VEC_REDUCTIONS
+from tfdeepclust.nn.variational_encoders import TRUNKS
 from tfdeepclust.recipes.base import final_outputs, require_images, resolved_tol
 
 # [PAPER Table I] (α, β, γ) per data set.
@@ -27,35 +31,47 @@ def table1_weights(dataset: str, channels: int) -> tuple[float, float, float]:
 
 @dataclass
 class DFVCConfig:
-    """DFVC hyperparameters; tags as in METHODS.md §4 ([PAPER] / [CHOICE])."""
+    """DFVC hyperparameters; tags as in METHODS.md §4 ([PAPER] / [CHOICE]).
+
+    Each field's comment is its ``--help`` text (``cli.field_docs``).
+    """
+
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "trunk": TRUNKS,
+        "reg_mode": REG_MODES,
+        "vec_reduction": VEC_REDUCTIONS,
+        "aug_mode": VIEW_MODES,
+        "augment": ("auto", *PRESETS),
+    }
 
     alpha: float | None = None  # [PAPER Table I] L_CMI weight; None = the data set's value
-    beta: float | None = None  # [PAPER Table I] L_VEC weight
-    gamma: float | None = None  # [PAPER Table I] L_REG weight
-    lr: float = 1e-4  # [PAPER §IV-B] Adam
+    beta: float | None = None  # [PAPER Table I] L_VEC weight; None = the data set's value
+    gamma: float | None = None  # [PAPER Table I] L_REG weight; None = the data set's value
+    lr: float = 1e-4  # [PAPER §IV-B] Adam rate
     adam_epsilon: float = 1e-7  # [CHOICE] Keras default
-    latent_dim: int = 64  # [CHOICE] DIM default
-    trunk: str = "auto"  # conv4 (grey, <= 64 px) | resnet18 (colour) [PAPER §IV-B]
+    latent_dim: int = 64  # [CHOICE] width of z (DIM's default)
+    trunk: str = "auto"  # [PAPER §IV-B] encoder: conv4 (grey, <= 64 px), resnet18 (colour)
     filters: tuple[int, ...] = (64, 128, 256, 512)  # [CHOICE] conv4 widths (IIC MNIST trunk)
     base_filters: int = 64  # ResNet-18 stage-1 width
-    fc_units: int = 1024  # [CHOICE]
-    critic_hidden: tuple[int, ...] = (512, 512)  # [CHOICE] DIM re-implementations
-    use_global: bool = True  # Tables V-VII
-    use_local: bool = True
-    use_cmi: bool = True
-    use_vec: bool = True
-    use_reg: bool = True  # Table X
+    fc_units: int = 1024  # [CHOICE] width of the conv4 trunk's fully connected layer
+    critic_hidden: tuple[int, ...] = (512, 512)  # [CHOICE] MI critics' widths (DIM re-impls)
+    use_global: bool = True  # global MI term (Tables V-VII: false = local only)
+    use_local: bool = True  # local MI term (Tables V-VII: false = global only)
+    use_cmi: bool = True  # L_CMI, categorical MI of the two views' heads (Table V: without)
+    use_vec: bool = True  # L_VEC, the Gaussian-mixture prior term (Tables V-VI: without)
+    use_reg: bool = True  # L_REG, the cluster-size regulariser (false: Table X ablation)
     overcluster_factor: int = 2  # [PAPER] 2K-way head; 0 = none (Table VIII)
-    reg_mode: str = "marginal"  # [CHOICE] Table X reading of Eq. 35; "per_sample" = literal
-    recon_weight: float = 0.0  # Table IX: > 0 adds a decoder
+    reg_mode: str = "marginal"  # [CHOICE] Table X reading of Eq. 35; per_sample = literal
+    recon_weight: float = 0.0  # Table IX: > 0 adds a decoder with this loss weight
     kernel_initializer: str = "he_normal"  # [PAPER]; Table XI: glorot_uniform, random_normal
     vec_head_gradient: bool = True  # L_VEC's gradient reaches the K-way head (Eq. 34 as written)
     # [CHOICE] L_VEC as a mean over latent dims (Eq. 34 sums). With the sum (≈ 20-100 per sample
     # vs MI terms ≤ 3), β L_VEC drowns the MI terms and every run collapsed to 1-2 clusters
-    # (benchmarks/RESULTS.md); "sum" is the literal form.
+    # (benchmarks/RESULTS.md); sum is the literal form.
     vec_reduction: str = "mean"
-    aug_mode: str = "double"  # [PAPER Table IV] none | single | double
-    augment: str = "auto"  # dfvc_grey / dfvc_colour by channels [CHOICE ops, METHODS.md §4.7]
+    aug_mode: str = "double"  # [PAPER Table IV] which inputs are augmented views
+    # augmentation ops; auto = dfvc_grey or dfvc_colour by channels [CHOICE, METHODS.md §4.7]
+    augment: str = "auto"
     parallel_augment: bool = False  # faster, but the draws are not reproducible under a seed
     checkpoint_every: int = 100  # iterations between checkpoints (a step is slow on CPU)
 
