@@ -119,7 +119,8 @@ class ADECRecipe(DECFamilyRecipe):
         # Checked here so that a typo fails before the (long) pretraining starts.
         if cfg.pretrain_objective not in PRETRAIN_OBJECTIVES:
             raise ValueError(
-                f"pretrain_objective must be 'acai' or 'mse', got {cfg.pretrain_objective!r}"
+                f"pretrain_objective must be one of {PRETRAIN_OBJECTIVES}, "
+                f"got {cfg.pretrain_objective!r}"
             )
         self.pretrain_optimizer(cfg)
         self.augmenter(cfg, common, data)
@@ -185,7 +186,8 @@ class ADECRecipe(DECFamilyRecipe):
         if cfg.pretrain_optimizer == "sgd":
             return keras.optimizers.SGD(cfg.lr_pretrain, momentum=cfg.pretrain_momentum)
         raise ValueError(
-            f"pretrain_optimizer must be 'adam' or 'sgd', got {cfg.pretrain_optimizer!r}"
+            f"pretrain_optimizer must be one of {PRETRAIN_OPTIMIZERS}, "
+            f"got {cfg.pretrain_optimizer!r}"
         )
 
     def pretrain(self, model, cfg, common, data, cache_path, callbacks) -> dict:
