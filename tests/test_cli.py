@@ -89,3 +89,27 @@ def test_a_value_outside_the_list_is_refused_with_the_valid_ones(method, argv, c
     err = capsys.readouterr().err
     assert f"argument {argv[0]}: invalid choice: '{argv[1]}'" in err
     assert "choose from" in err
+
+
+def _readme_commands():
+    """Every ``python train_<method>.py ...`` line of the README (comments stripped)."""
+    import re
+    import shlex
+
+    from helpers import REPO
+
+    for line in (REPO / "README.md").read_text().splitlines():
+        m = re.search(r"python train_(asc2d|adec|dfvc)\.py(.*)", line)
+        if m:
+            yield m.group(1), shlex.split(m.group(2), comments=True)
+
+
+def test_every_readme_command_parses():
+    """The README's commands stay true: each one is accepted by its script's parser."""
+    commands = list(_readme_commands())
+    assert len(commands) >= 15 and {m for m, _ in commands} == set(METHODS)
+    for method, argv in commands:
+        if argv == ["--help"]:
+            continue
+        recipe = _recipe(method)
+        parse_args(recipe_parser(recipe), recipe.config_cls, argv)  # exits 2 on a bad option
