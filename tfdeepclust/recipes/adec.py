@@ -16,7 +16,8 @@ from tfdeepclust.recipes.base import AUGMENT_MODES, DECFamilyRecipe, resolved_to
 
 # [CHOICE] ACAI pretraining iterations of the paper budget. 130k is DynAE's, for images. The
 # paper's Table 4 bounds the tabular sets' much lower: DEC* took 639 s in all on Mice Protein and
-# 53 s on Reuters-10K, against 7,692 s for USPS with 130k iterations, i.e. at most ~11k and ~900.
+# 53 s on Reuters-10K, against 7,692 s for USPS with 130k iterations (clustering included in
+# all three), i.e. at most about 11k and 1k iterations.
 # Mice Protein's 5k is measured: ADEC reaches Table 1's ACC from it (benchmarks/RESULTS.md).
 PAPER_PRETRAIN_ITERS = {"mice_protein": 5000, "reuters10k": 1000}
 DEFAULT_PRETRAIN_ITERS = 130000  # every other data set, the user's included
