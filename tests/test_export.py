@@ -300,6 +300,14 @@ def test_cli_info_and_predict(exported, trained, tmp_path, capsys):
         "predict", "--model", path, "--input", f"npz:{tmp_path / 'new.npz'}", "--output", out
     )
     assert rc == 2 and "--overwrite" in err
+    # ... the probabilities file neither: refused before any work, the CSV left alone.
+    p_before, new_out = (tmp_path / "p.npy").read_bytes(), tmp_path / "other.csv"
+    args = ["--input", f"npz:{tmp_path / 'new.npz'}", "--probabilities", tmp_path / "p.npy"]
+    rc, _, err = cli("predict", "--model", path, *args, "--output", new_out)
+    assert rc == 2 and "--probabilities" in err and "--overwrite" in err
+    assert (tmp_path / "p.npy").read_bytes() == p_before and not new_out.exists()
+    rc, _, err = cli("predict", "--model", path, *args, "--output", new_out, "--overwrite")
+    assert rc == 0 and np.load(tmp_path / "p.npy").shape == (25, 10)
     rc, _, err = cli("info", "--model", tmp_path)
     assert rc == 2 and "not a SavedModel folder" in err
     json.dumps(read_metadata(path))  # metadata stays valid JSON

@@ -70,13 +70,15 @@ def _read_input(spec: str):
 def cmd_predict(args) -> int:
     import tensorflow as tf
 
-    from tfdeepclust.atomic import atomic_write_text
+    from tfdeepclust.atomic import atomic_save_npy, atomic_write_text
     from tfdeepclust.data.dataset import DataError
     from tfdeepclust.export import resolve_version_dir
 
     out = Path(args.output)
-    if out.exists() and not args.overwrite:
-        raise FileExistsError(f"{out} exists; pass --overwrite or choose another --output.")
+    # Refuse before any work, so an existing result is never half-replaced.
+    for flag, path in (("--output", out), ("--probabilities", args.probabilities)):
+        if path is not None and Path(path).exists() and not args.overwrite:
+            raise FileExistsError(f"{path} exists; pass --overwrite or choose another {flag}.")
     version_dir = resolve_version_dir(args.model)
     loaded = tf.saved_model.load(str(version_dir))
     kind, names, payload = _read_input(args.input)
@@ -101,7 +103,7 @@ def cmd_predict(args) -> int:
     rows = ["input,cluster", *(f"{n},{c}" for n, c in zip(names, labels, strict=True))]
     atomic_write_text(out, "\n".join(rows) + "\n", overwrite=True)
     if args.probabilities:
-        np.save(args.probabilities, probas)
+        atomic_save_npy(args.probabilities, probas)
     sizes = np.bincount(labels, minlength=probas.shape[1]).tolist()
     print(f"{len(labels)} samples -> {out} (cluster sizes {sizes})")
     return 0
@@ -122,8 +124,10 @@ def main(argv=None) -> int:
     p.add_argument("--input", required=True, help="npz:PATH | dir:PATH | csv:PATH (or a path)")
     p.add_argument("--output", default="predictions.csv", help="CSV of input,cluster rows")
     p.add_argument("--probabilities", default=None, help="also save probabilities (.npy)")
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--batch-size", type=int, default=256, help="samples per model call")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace existing --output / --probabilities"
+    )
     p.set_defaults(func=cmd_predict)
     args = parser.parse_args(argv)
     from tfdeepclust.data.dataset import DataError

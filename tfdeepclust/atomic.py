@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 
-def atomic_write_text(path: str | os.PathLike, text: str, overwrite: bool = True) -> Path:
-    """Writes ``text`` to ``path`` through a temporary file in the same folder, then renames.
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, overwrite: bool = True) -> Path:
+    """Writes ``data`` to ``path`` through a temporary file in the same folder, then renames.
 
     Args:
         path: Destination file.
-        text: Content.
+        data: Content.
         overwrite: If False and ``path`` exists, raise ``FileExistsError`` instead of replacing it.
 
     Returns:
@@ -30,8 +30,8 @@ def atomic_write_text(path: str | os.PathLike, text: str, overwrite: bool = True
         )
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -39,6 +39,23 @@ def atomic_write_text(path: str | os.PathLike, text: str, overwrite: bool = True
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def atomic_write_text(path: str | os.PathLike, text: str, overwrite: bool = True) -> Path:
+    """:func:`atomic_write_bytes` for UTF-8 text."""
+    return atomic_write_bytes(path, text.encode("utf-8"), overwrite=overwrite)
+
+
+def atomic_save_npy(path: str | os.PathLike, array, overwrite: bool = True) -> Path:
+    """``np.save`` through :func:`atomic_write_bytes` (the path is used as given, no ``.npy``
+    appended)."""
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(array))
+    return atomic_write_bytes(path, buf.getvalue(), overwrite=overwrite)
 
 
 def _json_default(obj: Any) -> Any:
