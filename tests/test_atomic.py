@@ -32,3 +32,14 @@ def test_a_failed_rename_keeps_the_old_file_and_no_temp_file(tmp_path, monkeypat
         atomic_save_npy(path, np.zeros(4))
     np.testing.assert_array_equal(np.load(path), np.ones(3))
     assert [p.name for p in tmp_path.iterdir()] == ["p.npy"]
+
+
+def test_figures_are_written_whole(tmp_path):
+    from tfdeepclust.training.diagnostics import plot_diagnostics
+
+    history = [
+        {"iteration": i, "fr": 0.9 - 0.1 * i, "fd": None if i == 0 else -0.2} for i in range(4)
+    ]
+    path = plot_diagnostics(history, tmp_path / "fr_fd.png", "FR / FD")
+    assert path is not None and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["fr_fd.png"]

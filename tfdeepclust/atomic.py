@@ -58,6 +58,15 @@ def atomic_save_npy(path: str | os.PathLike, array, overwrite: bool = True) -> P
     return atomic_write_bytes(path, buf.getvalue(), overwrite=overwrite)
 
 
+def atomic_save_figure(fig, path: str | os.PathLike, dpi: int = 110) -> Path:
+    """Saves a matplotlib figure as PNG through :func:`atomic_write_bytes`."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=dpi, format="png")
+    return atomic_write_bytes(path, buf.getvalue())
+
+
 def _json_default(obj: Any) -> Any:
     # NumPy scalars/arrays and Paths show up in configs and metrics.
     import numpy as np

@@ -127,6 +127,8 @@ def plot_diagnostics(history: list[dict], path: str, title: str) -> str | None:
         import matplotlib.pyplot as plt
     except ImportError:
         return None
+    from tfdeepclust.atomic import atomic_save_figure
+
     its = [h["iteration"] for h in history]
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for key, label in (("fr", "Feature Randomness (FR)"), ("fd", "Feature Drift (FD)")):
@@ -140,6 +142,6 @@ def plot_diagnostics(history: list[dict], path: str, title: str) -> str | None:
     ax.set_title(title)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    atomic_save_figure(fig, path, dpi=120)
     plt.close(fig)
     return path

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tfdeepclust.atomic import atomic_save_figure
 from tfdeepclust.tuning.space import Param
 
 
@@ -124,12 +125,8 @@ def plot_sensitivity(
         ax.legend(handles=handles, fontsize=7, loc="lower left")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{path.name}")
-    fig.savefig(tmp, dpi=110, format="png")
+    path = atomic_save_figure(fig, path, dpi=110)
     plt.close(fig)
-    tmp.replace(path)
     return path
 
 
