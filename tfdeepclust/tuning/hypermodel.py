@@ -19,6 +19,7 @@ import keras_tuner as kt
 import numpy as np
 from keras_tuner.src.engine.tuner_utils import SaveBestEpoch
 
+from tfdeepclust.atomic import atomic_save_npy
 from tfdeepclust.tuning.space import Param, apply
 
 # Objective name -> direction. Label-free ones first; ``oracle_*`` need ground-truth labels.
@@ -149,8 +150,8 @@ class ClusteringHyperModel(kt.HyperModel):
         figures["wall_time_s"] = time.perf_counter() - t0
         trial_id = _current_trial_id(callbacks)
         if self.labels_dir is not None and trial_id is not None:
-            self.labels_dir.mkdir(parents=True, exist_ok=True)
-            np.save(self.labels_dir / f"{trial_id}.npy", np.asarray(final["labels"]))
+            # A resumed sweep reads these; a killed write must not leave a truncated file.
+            atomic_save_npy(self.labels_dir / f"{trial_id}.npy", final["labels"])
         # KerasTuner saves a trial's weights from its epoch-end callback; the clustering phase
         # runs its own fit loops, so the checkpoint is written once here, from the final state.
         for cb in callbacks or []:
