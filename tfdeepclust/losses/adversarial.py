@@ -24,7 +24,7 @@ def check_gen_loss(form: str) -> str:
     """Returns ``form`` if it names a generator loss; models call it in their constructor so
     that a typo fails before the (long) pretraining, not at the first adversarial step."""
     if form not in GEN_LOSSES:
-        raise ValueError(f"gen_loss must be 'nonsaturating' or 'minimax', got {form!r}")
+        raise ValueError(f"gen_loss must be one of {GEN_LOSSES}, got {form!r}")
     return form
 
 
