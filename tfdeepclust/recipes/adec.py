@@ -12,7 +12,7 @@ from tfdeepclust.losses.acai import ALPHA_MODES
 from tfdeepclust.losses.adversarial import GEN_LOSSES
 from tfdeepclust.methods.acai import GAMMA_MODES
 from tfdeepclust.methods.adec import MODES
-from tfdeepclust.recipes.base import AUGMENT_MODES, DECFamilyRecipe, resolved_tol
+from tfdeepclust.recipes.base import AUGMENT_MODES, DECFamilyRecipe, self_train
 
 # [CHOICE] ACAI pretraining iterations of the paper budget. 130k is DynAE's, for images. The
 # paper's Table 4 bounds the tabular sets' much lower: DEC* took 639 s in all on Mice Protein and
@@ -270,7 +270,6 @@ class ADECRecipe(DECFamilyRecipe):
         import numpy as np
 
         from tfdeepclust.training.diagnostics import FeatureDiagnostics
-        from tfdeepclust.training.self_training import run_self_training
 
         diag = None
         if data.y is not None:
@@ -281,21 +280,17 @@ class ADECRecipe(DECFamilyRecipe):
                 data.x, data.y, np.sort(probe), cfg.diagnostics_every or common.update_interval
             )
         # Each step takes (1 + n_aux) batches: one joint iteration + the auxiliary decoder steps.
-        out = run_self_training(
+        out = self_train(
+            self,
             model,
-            data.x,
-            data.y,
-            common.batch_size * (1 + model.n_aux),
-            common.seed,
-            common.update_interval,
-            resolved_tol(self, common),
-            common.maxiter,
+            common,
+            data,
+            [*callbacks, *([diag] if diag else [])],
+            checkpoint,
+            history,
+            batch_size=common.batch_size * (1 + model.n_aux),
             shuffle=cfg.shuffle,
             augmenter=self.augmenter(cfg, common, data),
-            callbacks=[*callbacks, *([diag] if diag else [])],
-            verbose=common.verbose,
-            checkpoint=checkpoint,
-            history=history,
         )
         out["diagnostics"] = diag.history_ if diag else []
         return out

@@ -8,7 +8,7 @@ from typing import ClassVar
 from tfdeepclust.config import CommonConfig
 from tfdeepclust.losses.adversarial import GEN_LOSSES
 from tfdeepclust.losses.reconstruction import REDUCTIONS
-from tfdeepclust.recipes.base import AUGMENT_MODES, DECFamilyRecipe, require_images, resolved_tol
+from tfdeepclust.recipes.base import AUGMENT_MODES, DECFamilyRecipe, require_images, self_train
 
 
 @dataclass
@@ -133,23 +133,16 @@ class ASC2DRecipe(DECFamilyRecipe):
         )
 
     def cluster(self, model, cfg, common, data, callbacks, checkpoint=None, history=None) -> dict:
-        from tfdeepclust.training.self_training import run_self_training
-
-        return run_self_training(
+        return self_train(
+            self,
             model,
-            data.x,
-            data.y,
-            common.batch_size,
-            common.seed,
-            common.update_interval,
-            resolved_tol(self, common),
-            common.maxiter,
+            common,
+            data,
+            callbacks,
+            checkpoint,
+            history,
             shuffle=cfg.shuffle,
             augmenter=self.augmenter(cfg, common, data),
-            callbacks=callbacks,
-            verbose=common.verbose,
-            checkpoint=checkpoint,
-            history=history,
         )
 
     def finalize(self, model, cfg, common, data) -> dict:

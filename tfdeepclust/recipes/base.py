@@ -19,6 +19,38 @@ def resolved_tol(recipe, common) -> float:
     return recipe.default_tol if common.tol is None else common.tol
 
 
+def self_train(
+    recipe, model, common, data, callbacks, checkpoint=None, history=None, **options
+) -> dict:
+    """The shared clustering loop with the run's budget: seed, batch, update interval, tol
+    (the recipe's default when unset) and maxiter from ``common``.
+
+    Args:
+        recipe: The calling recipe (for its ``default_tol``).
+        model, data, callbacks, checkpoint, history: As for ``run_self_training``.
+        **options: Method-specific ``run_self_training`` options (``augmenter``, ``shuffle``,
+            ``checkpoint_every``, ...); ``batch_size`` overrides ``common.batch_size``.
+    """
+    from tfdeepclust.training.self_training import run_self_training
+
+    batch_size = options.pop("batch_size", common.batch_size)
+    return run_self_training(
+        model,
+        data.x,
+        data.y,
+        batch_size,
+        common.seed,
+        common.update_interval,
+        resolved_tol(recipe, common),
+        common.maxiter,
+        callbacks=callbacks,
+        verbose=common.verbose,
+        checkpoint=checkpoint,
+        history=history,
+        **options,
+    )
+
+
 def final_outputs(model, x) -> dict:
     """Labels, probabilities and embedding of every sample with the final weights."""
     out = model.infer(x)

@@ -9,7 +9,7 @@ from tfdeepclust.config import CommonConfig
 from tfdeepclust.data.augment import PRESETS, VIEW_MODES
 from tfdeepclust.losses.dfvc import REG_MODES, VEC_REDUCTIONS
 from tfdeepclust.nn.variational_encoders import TRUNKS
-from tfdeepclust.recipes.base import final_outputs, require_images, resolved_tol
+from tfdeepclust.recipes.base import final_outputs, require_images, self_train
 
 # [PAPER Table I] (α, β, γ) per data set.
 TABLE1_WEIGHTS = {
@@ -161,24 +161,17 @@ class DFVCRecipe:
         return ViewPair(augmenter, cfg.aug_mode)
 
     def cluster(self, model, cfg, common, data, callbacks, checkpoint=None, history=None) -> dict:
-        from tfdeepclust.training.self_training import run_self_training
-
         # The shared loop: evaluation on all clean data every update_interval steps (ACC/NMI
         # logged when labels exist), checkpoints, maxiter; tol 0 never stops early.
-        return run_self_training(
+        return self_train(
+            self,
             model,
-            data.x,
-            data.y,
-            common.batch_size,
-            common.seed,
-            common.update_interval,
-            resolved_tol(self, common),
-            common.maxiter,
+            common,
+            data,
+            callbacks,
+            checkpoint,
+            history,
             augmenter=self.view_pair(cfg, common, data),
-            callbacks=callbacks,
-            verbose=common.verbose,
-            checkpoint=checkpoint,
-            history=history,
             checkpoint_every=min(cfg.checkpoint_every, common.update_interval),
             parallel_augment=cfg.parallel_augment,
         )
