@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 import statistics
+import sys
 from collections import defaultdict
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(RESULTS.parents[1]))  # tfdeepclust, for the profiles of older runs
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the recipes import Keras
 
 # Paper numbers (METHODS.md §6): (ACC, NMI), keyed by (variant, dataset); variant from _variant.
 PAPER = {
@@ -58,6 +63,46 @@ def _variant(r: dict) -> str:
     return method
 
 
+def _profile(runs: list[dict]) -> str:
+    """paper-faithful / practical (``results.paper_profile``) of a group of runs."""
+    labels = {_run_profile(r)["label"] for r in runs}
+    return labels.pop() if len(labels) == 1 else "mixed"
+
+
+def _run_profile(r: dict) -> dict:
+    """The run's recorded profile; for runs older than the label, derived from its recorded
+    config (the cluster count is not checked: it needs the labels)."""
+    if "profile" in r:
+        return r["profile"]
+    import dataclasses
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from tfdeepclust.config import CommonConfig
+    from tfdeepclust.results import paper_profile
+
+    recipe = importlib.import_module(f"tfdeepclust.recipes.{r['method']}").RECIPE
+    cfg = r["config"]
+    names = {f.name for f in dataclasses.fields(CommonConfig)}
+    common = CommonConfig(**{k: v for k, v in cfg.items() if k in names})
+    prefix = f"{r['method']}."
+    fields = {f.name for f in dataclasses.fields(recipe.config_cls)}
+    method_cfg = recipe.config_cls(
+        **{k[len(prefix) :]: v for k, v in cfg.items() if k[len(prefix) :] in fields}
+    )
+    tabular = r["dataset"] in ("mice_protein", "reuters10k")
+    data = SimpleNamespace(
+        name=r["dataset"],
+        n_samples=r["n_samples"],
+        n_clusters=r["n_clusters"],
+        y=None,
+        is_image=not tabular,
+        x=np.zeros((1, 1, 1, 3 if r["dataset"].startswith(("cifar", "stl")) else 1)),
+    )
+    return paper_profile(recipe, common, method_cfg, data, r.get("convergence"))
+
+
 def _fmt(values: list[float]) -> str:
     if not values:
         return "–"
@@ -76,10 +121,10 @@ def main() -> None:
         name = r["method"] + (f"-{tag}" if tag else "")
         groups[(name, r["dataset"], r.get("budget"))].append(r)
     print(
-        "| method | data set | budget | seeds | ACC | NMI | ARI | iterations | wall time (s) "
-        "| paper ACC / NMI |"
+        "| method | data set | budget | profile | seeds | ACC | NMI | ARI | iterations "
+        "| wall time (s) | paper ACC / NMI |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for (name, ds, budget), runs in sorted(groups.items()):
         m = [r["metrics"] for r in runs]
         acc = [x["acc"] for x in m if x["acc"] is not None]
@@ -89,7 +134,8 @@ def main() -> None:
         wall = [r["wall_time_s"]["total"] for r in runs]
         paper = PAPER.get((_variant(runs[0]), ds))
         print(
-            f"| {name} | {ds} | {budget} | {','.join(str(r['seed']) for r in runs)} | "
+            f"| {name} | {ds} | {budget} | {_profile(runs)} | "
+            f"{','.join(str(r['seed']) for r in runs)} | "
             f"{_fmt(acc)} | {_fmt(nmi)} | {_fmt(ari)} | {', '.join(map(str, iters))} | "
             f"{statistics.mean(wall):.0f} | "
             f"{'–' if paper is None else f'{paper[0]:.3f} / {paper[1]:.3f}'} |"

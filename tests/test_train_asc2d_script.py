@@ -22,6 +22,7 @@ REQUIRED = {
     "versions",
     "git_sha",
     "data_sha256",
+    "profile",
     "export_path",
 }
 
@@ -63,6 +64,10 @@ def test_quick_run_writes_results_labels_and_a_reloadable_export(tmp_path):
     assert (conv["stop_reason"], conv["n_iter"] == 30) in (("maxiter", True), ("tol", False))
     assert conv["n_iter"] % 10 == 0 or conv["stop_reason"] == "maxiter"  # tol fires at refreshes
     assert res["versions"]["tensorflow"].startswith("2.21")
+    # --quick on a subset is not the paper's recipe, and the JSON and the summary say why.
+    assert res["profile"]["label"] == "practical"
+    assert res["profile"]["deviations"]["subset"] == {"paper": None, "used": 1000}
+    assert "profile: practical (" in proc.stdout and "subset None→1000" in proc.stdout
     export = Path(res["export_path"])
     assert export == tmp_path / "models" / "asc2d_usps" / "1"
     assert (export / "saved_model.pb").is_file()

@@ -62,3 +62,85 @@ def machine_info() -> dict:
         "processor": platform.processor() or None,
         "cpu_count": os.cpu_count(),
     }
+
+
+# CommonConfig fields that shape a run's result (the rest are paths, seeds, verbosity, devices).
+RECIPE_COMMON_FIELDS = (
+    "batch_size",
+    "pretrain_epochs",
+    "maxiter",
+    "update_interval",
+    "tol",
+    "kmeans_n_init",
+    "subset",
+    "row_norm",
+    "image_size",
+)
+
+
+def paper_profile(recipe, common, cfg, data, convergence: dict | None = None) -> dict:
+    """Labels a run "paper-faithful" or "practical", listing every setting that differs from
+    the paper recipe: the ``paper`` budget and the method's defaults (its reading of the paper).
+
+    ``maxiter`` does not count when the run stopped on tol before either cap, since the cap did
+    not bind. Fields a config lists in ``OPERATIONAL_FIELDS`` (diagnostics, checkpoint cadence)
+    do not change the method and are skipped.
+
+    Args:
+        recipe: The method's recipe (its ``budgets``, ``config_cls``, ``resolve_config``).
+        common, cfg: The run's resolved configurations.
+        data: The loaded data set (``n_samples``, ``n_clusters``, ``y``).
+        convergence: ``stop_reason`` and ``n_iter`` of the clustering phase, when known.
+
+    Returns:
+        ``{"label": "paper-faithful" | "practical", "deviations": {field: {"paper", "used"}}}``
+        and ``pretrained_from`` when the weights came from a ``--pretrained`` file (whose recipe
+        is what the run's pretraining options say; it cannot be verified from here).
+    """
+    import dataclasses
+
+    import numpy as np
+
+    from tfdeepclust.config import CommonConfig, config_dict
+    from tfdeepclust.runner import resolve_budget
+
+    ref_common = CommonConfig(dataset=common.dataset, budget="paper")
+    ref_common = dataclasses.replace(
+        ref_common, batch_size=min(ref_common.batch_size, data.n_samples)
+    )
+    ref_common = resolve_budget(recipe, ref_common, data.n_samples)
+    ref_cfg = recipe.config_cls()
+    if hasattr(recipe, "resolve_config"):
+        ref_cfg = recipe.resolve_config(ref_cfg, ref_common, data)
+
+    deviations: dict[str, dict] = {}
+    for name in RECIPE_COMMON_FIELDS:
+        paper, used = getattr(ref_common, name), getattr(common, name)
+        if isinstance(used, tuple):
+            used = list(used)
+        if paper != used:
+            deviations[name] = {"paper": paper, "used": used}
+    conv = convergence or {}
+    cap = min(ref_common.maxiter, common.maxiter)
+    if "maxiter" in deviations and conv.get("stop_reason") == "tol" and conv["n_iter"] < cap:
+        del deviations["maxiter"]  # the cap did not bind
+    if data.y is not None and data.n_clusters != len(np.unique(data.y)):
+        deviations["n_clusters"] = {"paper": int(len(np.unique(data.y))), "used": data.n_clusters}
+    skip = set(getattr(recipe.config_cls, "OPERATIONAL_FIELDS", ()))
+    paper_cfg, used_cfg = config_dict(ref_cfg), config_dict(cfg)
+    for name, used in used_cfg.items():
+        if name not in skip and paper_cfg.get(name) != used:
+            deviations[name] = {"paper": paper_cfg.get(name), "used": used}
+    out = {"label": "practical" if deviations else "paper-faithful", "deviations": deviations}
+    if common.pretrained:
+        out["pretrained_from"] = str(common.pretrained)
+    return out
+
+
+def describe_profile(profile: dict) -> str:
+    """One line for the run summary: the label and each deviation as ``name paper→used``."""
+    devs = profile.get("deviations") or {}
+    if not devs:
+        return profile["label"]
+    parts = [f"{k} {v['paper']}→{v['used']}" for k, v in devs.items()]
+    return f"{profile['label']} ({', '.join(parts)})"

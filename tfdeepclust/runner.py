@@ -213,7 +213,7 @@ def _run(recipe: Recipe, common: CommonConfig, cfg, strategy, workers, t_start: 
 
     from tfdeepclust.atomic import atomic_write_json
     from tfdeepclust.metrics import label_free_metrics, supervised_metrics
-    from tfdeepclust.results import git_sha, machine_info, package_versions
+    from tfdeepclust.results import git_sha, machine_info, package_versions, paper_profile
 
     sha = git_sha()  # the code that starts the run (files may change while it trains)
     keras.utils.set_random_seed(common.seed)
@@ -360,6 +360,8 @@ def _run(recipe: Recipe, common: CommonConfig, cfg, strategy, workers, t_start: 
             "total": time.perf_counter() - t_start,
         },
         "budget": common.budget,
+        # "paper-faithful" or "practical" with every setting that differs from the paper recipe
+        "profile": paper_profile(recipe, common, cfg, data, clus),
         "distribution": {
             "strategy": common.strategy,
             "replicas": int(strategy.num_replicas_in_sync),
@@ -397,6 +399,8 @@ def _write_labels(path: Path, labels, y) -> Path:
 
 
 def _print_summary(r: dict) -> None:
+    from tfdeepclust.results import describe_profile
+
     m = r["metrics"]
     lf = r["label_free"]
     print("=" * 72)
@@ -419,6 +423,7 @@ def _print_summary(r: dict) -> None:
         f"cluster sizes {lf['cluster_sizes']}  size entropy {lf['size_entropy']:.3f}  "
         f"silhouette {'n/a' if sil is None else f'{sil:.3f}'}"
     )
+    print(f"profile: {describe_profile(r['profile'])}")
     wt = r["wall_time_s"]
     print(
         f"wall time: pretrain {wt['pretrain']:.1f} s, cluster {wt['cluster']:.1f} s, "

@@ -42,6 +42,8 @@ class ADECConfig:
         "gamma_mode": GAMMA_MODES,
         "augment": AUGMENT_MODES,
     }
+    # Fields that do not change the method (skipped by results.paper_profile).
+    OPERATIONAL_FIELDS: ClassVar[tuple[str, ...]] = ("diagnostics_every", "probe_size")
 
     # adec: the paper's method; dec = DEC*, idec = IDEC* (same pretraining, Table 2 baselines)
     mode: str = "adec"

@@ -43,6 +43,8 @@ class DFVCConfig:
         "aug_mode": VIEW_MODES,
         "augment": ("auto", *PRESETS),
     }
+    # Fields that do not change the method (skipped by results.paper_profile).
+    OPERATIONAL_FIELDS: ClassVar[tuple[str, ...]] = ("parallel_augment", "checkpoint_every")
 
     alpha: float | None = None  # [PAPER Table I] L_CMI weight; None = the data set's value
     beta: float | None = None  # [PAPER Table I] L_VEC weight; None = the data set's value

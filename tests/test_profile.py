@@ -1,0 +1,114 @@
+"""results.paper_profile: a run is "paper-faithful" only with the paper budget and defaults."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+from helpers import tiny_images
+
+from tfdeepclust.config import CommonConfig
+from tfdeepclust.recipes.adec import RECIPE as ADEC
+from tfdeepclust.recipes.asc2d import RECIPE as ASC2D
+from tfdeepclust.recipes.dfvc import RECIPE as DFVC
+from tfdeepclust.results import describe_profile, paper_profile
+from tfdeepclust.runner import resolve_budget
+
+
+def _paper_run(recipe, data, **common_fields):
+    """The configs the runner would resolve for ``--budget paper`` plus the given flags."""
+    common = CommonConfig(
+        dataset=data.name, budget="paper", batch_size=min(256, data.n_samples), **common_fields
+    )
+    common = resolve_budget(recipe, common, data.n_samples)
+    cfg = recipe.config_cls()
+    if hasattr(recipe, "resolve_config"):
+        cfg = recipe.resolve_config(cfg, common, data)
+    return common, cfg
+
+
+def test_the_paper_budget_with_defaults_is_paper_faithful():
+    data = tiny_images()
+    for recipe in (ASC2D, ADEC, DFVC):
+        common, cfg = _paper_run(recipe, data)
+        profile = paper_profile(recipe, common, cfg, data, {"stop_reason": "maxiter"})
+        assert profile == {"label": "paper-faithful", "deviations": {}}, recipe.name
+        assert describe_profile(profile) == "paper-faithful"
+
+
+def test_every_changed_setting_is_listed_with_both_values():
+    data = tiny_images()
+    common, cfg = _paper_run(ASC2D, data, pretrain_epochs=500, pretrained="w.weights.h5")
+    cfg = dataclasses.replace(cfg, lr_pretrain=1e-3, augment="dec")
+    profile = paper_profile(ASC2D, common, cfg, data)
+    assert profile["label"] == "practical"
+    assert profile["deviations"] == {
+        "pretrain_epochs": {"paper": 200, "used": 500},
+        "lr_pretrain": {"paper": 3e-3, "used": 1e-3},
+        "augment": {"paper": "none", "used": "dec"},
+    }
+    assert profile["pretrained_from"] == "w.weights.h5"
+    assert "lr_pretrain 0.003→0.001" in describe_profile(profile)
+
+
+def test_a_lower_cap_counts_only_when_it_binds():
+    data = tiny_images()
+    common, cfg = _paper_run(ASC2D, data, maxiter=2000)
+    stopped_by_tol = paper_profile(ASC2D, common, cfg, data, {"stop_reason": "tol", "n_iter": 900})
+    assert stopped_by_tol["label"] == "paper-faithful"
+    capped = paper_profile(ASC2D, common, cfg, data, {"stop_reason": "maxiter", "n_iter": 2000})
+    assert capped["deviations"] == {"maxiter": {"paper": 20000, "used": 2000}}
+
+
+def test_other_budgets_subsets_and_cluster_counts_are_deviations():
+    data = tiny_images()
+    common = resolve_budget(ASC2D, CommonConfig(dataset=data.name, batch_size=64), data.n_samples)
+    profile = paper_profile(ASC2D, common, ASC2D.config_cls(), data)
+    assert profile["deviations"]["pretrain_epochs"] == {"paper": 200, "used": 50}
+
+    common, cfg = _paper_run(ADEC, data, subset=32)
+    over = dataclasses.replace(data, n_clusters=4)
+    profile = paper_profile(ADEC, common, cfg, over)
+    assert profile["deviations"]["subset"] == {"paper": None, "used": 32}
+    assert profile["deviations"]["n_clusters"] == {"paper": 2, "used": 4}
+    assert np.unique(data.y).size == 2
+
+
+def test_operational_fields_and_presets():
+    data = tiny_images()
+    common, cfg = _paper_run(DFVC, data)
+    cfg = dataclasses.replace(cfg, checkpoint_every=7, parallel_augment=True)
+    assert paper_profile(DFVC, common, cfg, data)["label"] == "paper-faithful"
+
+    # ADEC's decda preset is DEC-DA's recipe, not the paper's: every value it sets is listed.
+    common, cfg = _paper_run(ADEC, data, pretrain_epochs=500)
+    cfg = dataclasses.replace(cfg, **ADEC.presets["decda"]["config"], mode="dec")
+    devs = paper_profile(ADEC, common, cfg, data)["deviations"]
+    assert set(devs) == {
+        "pretrain_epochs",
+        "pretrain_objective",
+        "pretrain_optimizer",
+        "lr_pretrain",
+        "lr_cluster",
+        "mode",
+    }
+
+
+def test_summarize_labels_runs_recorded_before_the_profile_existed():
+    import importlib.util
+
+    from helpers import REPO
+
+    spec = importlib.util.spec_from_file_location("summarize", REPO / "benchmarks/summarize.py")
+    summarize = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(summarize)
+    results = REPO / "benchmarks" / "results"
+    load = lambda name: json.loads((results / name).read_text())  # noqa: E731
+
+    # The paper-budget USPS run with every default (it stopped on tol below the 2,000 cap).
+    assert summarize._run_profile(load("asc2d_usps_seed0.json"))["label"] == "paper-faithful"
+    # ConvDEC-DA's pretraining + augmentation: what differs, from the recorded config alone.
+    devs = summarize._run_profile(load("asc2d-convdecda-aug_usps_seed0.json"))["deviations"]
+    assert set(devs) == {"pretrain_epochs", "maxiter", "lr_pretrain", "augment"}
+    assert devs["maxiter"] == {"paper": 20000, "used": 2000}  # it ran to the cap
