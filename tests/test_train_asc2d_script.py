@@ -163,3 +163,24 @@ def test_bad_option_value_is_a_clear_error_before_pretraining(tmp_path):
     assert "Traceback" not in proc.stdout + proc.stderr
     assert "[pretrain]" not in proc.stdout and "Epoch 1/" not in proc.stdout  # failed first
     assert not (tmp_path / "out" / "results.json").exists()
+
+
+def test_convdecda_preset_equals_its_flags_and_explicit_flags_win():
+    from tfdeepclust.cli import parse_args, recipe_parser
+    from tfdeepclust.recipes.asc2d import RECIPE
+
+    recipe = RECIPE
+
+    def parse(*argv):
+        return parse_args(recipe_parser(recipe), recipe.config_cls, list(argv))
+
+    common, cfg = parse("--preset", "convdecda")
+    common_f, cfg_f = parse("--augment", "dec", "--lr-pretrain", "1e-3", "--pretrain-epochs", "500")
+    assert cfg == cfg_f and cfg.augment == "dec" and cfg.lr_pretrain == 1e-3
+    assert common.pretrain_epochs == 500 and {**vars(common), "preset": None} == vars(common_f)
+    # Everything else stays the paper's; explicit flags override the preset.
+    assert cfg.lr_ae == 3e-3 and cfg.lambda1 == 0.5
+    common, cfg = parse("--preset", "convdecda", "--augment", "none", "--pretrain-epochs", "9")
+    assert cfg.augment == "none" and cfg.lr_pretrain == 1e-3 and common.pretrain_epochs == 9
+    # The help renders the preset's text (a "%" in it must not break argparse).
+    assert "shift ±10 %" in recipe_parser(recipe).format_help()

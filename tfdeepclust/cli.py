@@ -131,7 +131,10 @@ def build_parser(
             choices=sorted(presets),
             default=None,
             help="a named recipe; explicit flags override its values. "
-            + "; ".join(f"{name}: {spec['help']}" for name, spec in sorted(presets.items())),
+            + "; ".join(
+                f"{name}: {spec['help']}".replace("%", "%%")
+                for name, spec in sorted(presets.items())
+            ),
         )
     g = p.add_argument_group("data")
     g.add_argument(
