@@ -44,7 +44,7 @@ def main() -> int:
     from tfdeepclust.cli import parse_args, recipe_parser
     from tfdeepclust.data.pipeline import steps_per_epoch
     from tfdeepclust.results import git_sha, machine_info, package_versions
-    from tfdeepclust.runner import build_seeded, prepare_data
+    from tfdeepclust.runner import build_seeded, prepare_data, resolve_method_config
     from tfdeepclust.training.kmeans import initialise_clustering
 
     recipe = importlib.import_module(f"tfdeepclust.recipes.{args.method}").RECIPE
@@ -58,8 +58,7 @@ def main() -> int:
     data, common = prepare_data(recipe, common)
     if data.y is None:
         raise SystemExit("this benchmark needs labels (AE + k-means ACC at every evaluation)")
-    if hasattr(recipe, "resolve_config"):
-        cfg = recipe.resolve_config(cfg, common, data)
+    cfg = resolve_method_config(recipe, cfg, common, data)
     model = build_seeded(recipe, cfg, common, data)
 
     steps = steps_per_epoch(data.n_samples, common.batch_size)

@@ -13,19 +13,14 @@ from tfdeepclust.recipes.adec import RECIPE as ADEC
 from tfdeepclust.recipes.asc2d import RECIPE as ASC2D
 from tfdeepclust.recipes.dfvc import RECIPE as DFVC
 from tfdeepclust.results import describe_profile, paper_profile
-from tfdeepclust.runner import resolve_budget
+from tfdeepclust.runner import resolve_budget, resolve_method_config
 
 
 def _paper_run(recipe, data, **common_fields):
     """The configs the runner would resolve for ``--budget paper`` plus the given flags."""
-    common = CommonConfig(
-        dataset=data.name, budget="paper", batch_size=min(256, data.n_samples), **common_fields
-    )
+    common = CommonConfig(dataset=data.name, budget="paper", **common_fields)
     common = resolve_budget(recipe, common, data.n_samples)
-    cfg = recipe.config_cls()
-    if hasattr(recipe, "resolve_config"):
-        cfg = recipe.resolve_config(cfg, common, data)
-    return common, cfg
+    return common, resolve_method_config(recipe, recipe.config_cls(), common, data)
 
 
 def test_the_paper_budget_with_defaults_is_paper_faithful():

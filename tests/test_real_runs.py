@@ -10,6 +10,7 @@ import pytest
 
 from tfdeepclust.config import CommonConfig
 from tfdeepclust.metrics import cluster_accuracy
+from tfdeepclust.runner import resolve_method_config
 
 
 def raw_kmeans_acc(data) -> float:
@@ -24,8 +25,7 @@ def raw_kmeans_acc(data) -> float:
 def train_and_label(recipe, cfg, common, data) -> tuple[float, dict]:
     """Every phase of a run (pretrain, k-means, clustering) in process; returns (ACC, info)."""
     keras.utils.set_random_seed(common.seed)
-    if hasattr(recipe, "resolve_config"):
-        cfg = recipe.resolve_config(cfg, common, data)
+    cfg = resolve_method_config(recipe, cfg, common, data)
     model = recipe.build(cfg, common, data)
     recipe.pretrain(model, cfg, common, data, None, [])
     recipe.initialise(model, cfg, common, data)

@@ -97,21 +97,15 @@ def paper_profile(recipe, common, cfg, data, convergence: dict | None = None) ->
         and ``pretrained_from`` when the weights came from a ``--pretrained`` file (whose recipe
         is what the run's pretraining options say; it cannot be verified from here).
     """
-    import dataclasses
 
     import numpy as np
 
     from tfdeepclust.config import CommonConfig, config_dict
-    from tfdeepclust.runner import resolve_budget
+    from tfdeepclust.runner import resolve_budget, resolve_method_config
 
     ref_common = CommonConfig(dataset=common.dataset, budget="paper")
-    ref_common = dataclasses.replace(
-        ref_common, batch_size=min(ref_common.batch_size, data.n_samples)
-    )
     ref_common = resolve_budget(recipe, ref_common, data.n_samples)
-    ref_cfg = recipe.config_cls()
-    if hasattr(recipe, "resolve_config"):
-        ref_cfg = recipe.resolve_config(ref_cfg, ref_common, data)
+    ref_cfg = resolve_method_config(recipe, recipe.config_cls(), ref_common, data)
 
     deviations: dict[str, dict] = {}
     for name in RECIPE_COMMON_FIELDS:

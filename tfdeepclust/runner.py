@@ -48,16 +48,19 @@ class Recipe(Protocol):
 
 
 def resolve_budget(recipe: Recipe, common: CommonConfig, n_samples: int) -> CommonConfig:
-    """Fills unset budget fields from the recipe's preset (explicit flags always win)."""
+    """Fills unset budget fields from the recipe's preset (explicit flags always win) and clips
+    the batch size to the number of samples."""
     if common.budget not in recipe.budgets:
         raise ValueError(f"budget must be one of {sorted(recipe.budgets)}, got {common.budget!r}")
     preset = dict(recipe.budgets[common.budget])
-    spe = math.ceil(n_samples / min(common.batch_size, n_samples))  # steps per epoch
+    batch_size = min(common.batch_size, n_samples)
+    spe = math.ceil(n_samples / batch_size)  # steps per epoch
     if "epochs" in preset:  # budgets in passes over the data (DFVC): iterations for this data
         preset["maxiter"] = preset.pop("epochs") * spe
     if "update_epochs" in preset:
         preset["update_interval"] = preset.pop("update_epochs") * spe
     updates = {k: v for k, v in preset.items() if getattr(common, k) is None}
+    updates["batch_size"] = batch_size
     if common.tol is None:
         from tfdeepclust.recipes.base import resolved_tol
 
@@ -146,8 +149,14 @@ def prepare_data(recipe: Recipe, common: CommonConfig):
         data = data.subset(common.subset, seed=common.seed)
     if common.batch_size > data.n_samples:
         print(f"[warn] batch size {common.batch_size} > {data.n_samples} samples; clipped.")
-        common = dataclasses.replace(common, batch_size=data.n_samples)
     return data, resolve_budget(recipe, common, data.n_samples)
+
+
+def resolve_method_config(recipe: Recipe, cfg, common: CommonConfig, data):
+    """``cfg`` with the recipe's data-dependent defaults filled (``recipe.resolve_config``, for
+    recipes that have one). Every path that builds a run's model resolves through this."""
+    resolve = getattr(recipe, "resolve_config", None)
+    return cfg if resolve is None else resolve(cfg, common, data)
 
 
 def build_seeded(recipe: Recipe, cfg, common: CommonConfig, data):
@@ -249,8 +258,7 @@ def _run(recipe: Recipe, common: CommonConfig, cfg, strategy, workers, t_start: 
             return []
         return [keras.callbacks.TensorBoard(log_dir=str(out_dir / "tensorboard" / phase))]
 
-    if hasattr(recipe, "resolve_config"):
-        cfg = recipe.resolve_config(cfg, common, data)
+    cfg = resolve_method_config(recipe, cfg, common, data)
     model = build_seeded(recipe, cfg, common, data)
 
     # Resume: a checkpoint of this very run (same data, seed and settings) continues the
@@ -493,5 +501,6 @@ __all__ = [
     "prepare_data",
     "pretrain_cache_path",
     "resolve_budget",
+    "resolve_method_config",
     "run",
 ]

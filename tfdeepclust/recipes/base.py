@@ -20,7 +20,15 @@ def resolved_tol(recipe, common) -> float:
 
 
 def self_train(
-    recipe, model, common, data, callbacks, checkpoint=None, history=None, **options
+    recipe,
+    model,
+    common,
+    data,
+    callbacks,
+    checkpoint=None,
+    history=None,
+    batch_size: int | None = None,
+    **options,
 ) -> dict:
     """The shared clustering loop with the run's budget: seed, batch, update interval, tol
     (the recipe's default when unset) and maxiter from ``common``.
@@ -28,17 +36,17 @@ def self_train(
     Args:
         recipe: The calling recipe (for its ``default_tol``).
         model, data, callbacks, checkpoint, history: As for ``run_self_training``.
+        batch_size: Samples per step when a step takes more than ``common.batch_size``.
         **options: Method-specific ``run_self_training`` options (``augmenter``, ``shuffle``,
-            ``checkpoint_every``, ...); ``batch_size`` overrides ``common.batch_size``.
+            ``checkpoint_every``, ...).
     """
     from tfdeepclust.training.self_training import run_self_training
 
-    batch_size = options.pop("batch_size", common.batch_size)
     return run_self_training(
         model,
         data.x,
         data.y,
-        batch_size,
+        batch_size or common.batch_size,
         common.seed,
         common.update_interval,
         resolved_tol(recipe, common),

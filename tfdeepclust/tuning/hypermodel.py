@@ -20,6 +20,7 @@ import numpy as np
 from keras_tuner.src.engine.tuner_utils import SaveBestEpoch
 
 from tfdeepclust.atomic import atomic_save_npy
+from tfdeepclust.runner import resolve_method_config
 from tfdeepclust.tuning.space import Param, apply
 
 # Objective name -> direction. Label-free ones first; ``oracle_*`` need ground-truth labels.
@@ -112,9 +113,7 @@ class ClusteringHyperModel(kt.HyperModel):
         """``(cfg, common)`` of the trial whose hyperparameters are ``hp``."""
         values = {p.name: p.declare(hp, self.grid) for p in self.params}
         cfg, common = apply(values, self.params, self.cfg, self.common)
-        if hasattr(self.recipe, "resolve_config"):
-            cfg = self.recipe.resolve_config(cfg, common, self.data)
-        return cfg, common
+        return resolve_method_config(self.recipe, cfg, common, self.data), common
 
     def build(self, hp):
         cfg, common = self.configs(hp)

@@ -123,7 +123,13 @@ def tune(recipe, common, cfg, opts: TuneOptions) -> dict:
     from tfdeepclust.atomic import atomic_write_json, atomic_write_text
     from tfdeepclust.config import config_dict
     from tfdeepclust.results import git_sha, machine_info, package_versions
-    from tfdeepclust.runner import build_seeded, prepare_data, pretrain_cache_path, run
+    from tfdeepclust.runner import (
+        build_seeded,
+        prepare_data,
+        pretrain_cache_path,
+        resolve_method_config,
+        run,
+    )
     from tfdeepclust.tuning.hypermodel import OBJECTIVES, ClusteringHyperModel, make_objective
     from tfdeepclust.tuning.report import (
         collect_trials,
@@ -141,8 +147,7 @@ def tune(recipe, common, cfg, opts: TuneOptions) -> dict:
     data, common = prepare_data(recipe, common)
     if opts.objective.startswith("oracle_") and data.y is None:
         raise ValueError(f"objective {opts.objective} needs labels; {data.name} has none")
-    if hasattr(recipe, "resolve_config"):
-        cfg = recipe.resolve_config(cfg, common, data)
+    cfg = resolve_method_config(recipe, cfg, common, data)
 
     project = f"{recipe.name}_{data.name}_seed{common.seed}"
     project_dir = Path(opts.tune_dir) / project
