@@ -113,3 +113,15 @@ def test_every_readme_command_parses():
             continue
         recipe = _recipe(method)
         parse_args(recipe_parser(recipe), recipe.config_cls, argv)  # exits 2 on a bad option
+
+
+def test_collapse_patience_parses_and_a_negative_value_is_refused(capsys):
+    recipe = _recipe("asc2d")
+    common, _ = parse_args(recipe_parser(recipe), recipe.config_cls, ["--collapse-patience", "0"])
+    assert common.collapse_patience == 0
+    common, _ = parse_args(recipe_parser(recipe), recipe.config_cls, [])
+    assert common.collapse_patience == 3
+    with pytest.raises(SystemExit) as exc:
+        parse_args(recipe_parser(recipe), recipe.config_cls, ["--collapse-patience", "-1"])
+    assert exc.value.code == 2
+    assert "expected an integer >= 0, got '-1'" in capsys.readouterr().err

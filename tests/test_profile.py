@@ -56,6 +56,15 @@ def test_a_lower_cap_counts_only_when_it_binds():
     assert capped["deviations"] == {"maxiter": {"paper": 20000, "used": 2000}}
 
 
+def test_the_collapse_stop_counts_only_when_it_ended_the_run():
+    data = tiny_images()
+    common, cfg = _paper_run(DFVC, data)
+    ran_on = paper_profile(DFVC, common, cfg, data, {"stop_reason": "maxiter", "n_iter": 10})
+    assert ran_on["label"] == "paper-faithful"
+    stopped = paper_profile(DFVC, common, cfg, data, {"stop_reason": "collapsed", "n_iter": 90})
+    assert stopped["deviations"] == {"collapse_patience": {"paper": 0, "used": 3}}
+
+
 def test_other_budgets_subsets_and_cluster_counts_are_deviations():
     data = tiny_images()
     common = resolve_budget(ASC2D, CommonConfig(dataset=data.name, batch_size=64), data.n_samples)

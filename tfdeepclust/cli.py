@@ -28,6 +28,13 @@ def _str2bool(v: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true/false, got {v!r}")
 
 
+def _non_negative_int(v: str) -> int:
+    n = int(v)
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {v!r}")
+    return n
+
+
 def _scalar_type(tp):
     """The argparse type of a dataclass field annotation (unwrapping ``X | None``)."""
     if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
@@ -203,6 +210,13 @@ def build_parser(
         "which trains its whole budget)",
     )
     g.add_argument("--kmeans-n-init", type=int, default=d.kmeans_n_init, help="k-means restarts")
+    g.add_argument(
+        "--collapse-patience",
+        type=_non_negative_int,
+        default=d.collapse_patience,
+        help="end the clustering phase (stop reason 'collapsed') after this many target "
+        "refreshes in a row with >= 90%% of the samples in one cluster; 0 = never",
+    )
     g = p.add_argument_group("outputs")
     g.add_argument(
         "--output-dir",
@@ -345,6 +359,7 @@ def parse_args(parser: argparse.ArgumentParser, method_config_cls, argv=None):
         update_interval=ns.update_interval,
         tol=ns.tol,
         kmeans_n_init=ns.kmeans_n_init,
+        collapse_patience=ns.collapse_patience,
         output_dir=ns.output_dir,
         export_dir=ns.export_dir,
         export=ns.export,

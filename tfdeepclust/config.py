@@ -5,6 +5,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+# Target refreshes in a row with one cluster holding >= 90 % of the samples that end a
+# clustering phase (PLATFORM.md §7.6: a collapse ends training, never silently).
+DEFAULT_COLLAPSE_PATIENCE = 3
+
 
 @dataclass
 class CommonConfig:
@@ -29,6 +33,8 @@ class CommonConfig:
     update_interval: int | None = None
     tol: float | None = None  # None: the method's default (recipe.default_tol)
     kmeans_n_init: int = 20
+    # stop_reason "collapsed" after this many collapsed refreshes in a row; 0 never stops
+    collapse_patience: int = DEFAULT_COLLAPSE_PATIENCE
     output_dir: str | None = None
     export_dir: str = "saved_models"
     export: bool = True
@@ -62,6 +68,7 @@ NON_RESULT_OPTIONS = (
     "budget",
     "preset",  # its values are recorded in the fields it sets
     "maxiter",
+    "collapse_patience",  # like maxiter: a stop rule, so a resumed run may relax it
     "output_dir",
     "export_dir",
     "export",

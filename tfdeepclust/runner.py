@@ -424,7 +424,13 @@ def _print_summary(r: dict) -> None:
         )
     else:
         print("no labels: ACC/NMI/ARI not computed")
-    if lf.get("degenerate"):
+    if r["convergence"].get("stop_reason") == "collapsed":
+        print(
+            "WARNING: training stopped because one cluster held >= 90 % of the samples at "
+            f"{r['config'].get('collapse_patience')} target refreshes in a row. Try a lower "
+            "clustering learning rate or another seed; --collapse-patience 0 trains on."
+        )
+    elif lf.get("degenerate"):
         print(f"WARNING: degenerate clustering ({lf['degenerate']})")
     sil = lf["silhouette"]
     print(

@@ -31,7 +31,7 @@ def self_train(
     **options,
 ) -> dict:
     """The shared clustering loop with the run's budget: seed, batch, update interval, tol
-    (the recipe's default when unset) and maxiter from ``common``.
+    (the recipe's default when unset), maxiter and collapse patience from ``common``.
 
     Args:
         recipe: The calling recipe (for its ``default_tol``).
@@ -55,6 +55,7 @@ def self_train(
         verbose=common.verbose,
         checkpoint=checkpoint,
         history=history,
+        collapse_patience=common.collapse_patience,
         **options,
     )
 

@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 
+from tfdeepclust.config import DEFAULT_COLLAPSE_PATIENCE
 from tfdeepclust.data.pipeline import make_train_dataset, steps_per_epoch
 from tfdeepclust.training.checkpointing import CheckpointEvery
 from tfdeepclust.training.divergence import DivergenceGuard, TrainingDivergedError
@@ -30,8 +31,10 @@ def run_self_training(
     history: list[dict] | None = None,
     checkpoint_every: int | None = None,
     parallel_augment: bool = False,
+    collapse_patience: int = DEFAULT_COLLAPSE_PATIENCE,
 ) -> dict:
-    """Trains ``model`` (whose ``train_step`` gathers targets by sample id) until tol/maxiter.
+    """Trains ``model`` (whose ``train_step`` gathers targets by sample id) until tol, maxiter
+    or a collapse stops it.
 
     The model must be compiled and have its centroids initialised (or restored). Keras epochs
     here are passes over the data (``ceil(N / batch)`` steps); the callback stops mid-epoch.
@@ -41,6 +44,8 @@ def run_self_training(
         history: Refresh history so far (when resuming from a checkpoint).
         checkpoint_every: Iterations between checkpoints (default: every refresh).
         parallel_augment: See :func:`~tfdeepclust.data.pipeline.make_train_dataset`.
+        collapse_patience: Collapsed refreshes in a row that end the phase (see
+            :class:`~tfdeepclust.training.target_refresh.TargetRefresh`); 0 never.
 
     Returns:
         ``converged``, ``stop_reason``, ``n_iter``, ``history`` (per refresh), ``wall_time_s``,
@@ -50,8 +55,16 @@ def run_self_training(
     if getattr(model, "__dict__", {}).get("_target_store") is None:
         model.attach_targets(len(x))
     refresh = TargetRefresh(
-        x, update_interval, tol, maxiter, y=y, verbose=1 if verbose else 0, history=history
+        x,
+        update_interval,
+        tol,
+        maxiter,
+        y=y,
+        verbose=1 if verbose else 0,
+        history=history,
+        collapse_patience=collapse_patience,
     )
+    refresh.set_model(model)  # finished_reason() reads the model's target store before fit
     store = model.target_store
     remaining = max(maxiter - int(store.iteration.numpy()), 0)
     every = checkpoint_every or update_interval
@@ -59,9 +72,8 @@ def run_self_training(
     guard = DivergenceGuard(lambda: store.iteration.numpy() + 1)
     extra = [] if checkpoint is None else [CheckpointEvery(checkpoint, every, refresh, guard)]
     fit_history: dict = {}
-    if int(store.stopped.numpy()) or remaining == 0:
+    if refresh.finished_reason() or remaining == 0:
         # Nothing left to train (a finished run being resumed): Keras would still run one step.
-        refresh.set_model(model)
         refresh.on_train_begin()
     else:
         ds = make_train_dataset(

@@ -3,7 +3,8 @@
 The target P lives in a non-trainable ``[N, K]`` variable; the compiled ``train_step`` gathers
 its rows by ``sample_id``. A Keras callback counts global steps, recomputes Q on all clean
 samples every ``update_interval`` steps (outside the compiled step, PLATFORM.md §2.4), assigns P
-and stops when the fraction of changed labels falls below ``tol``.
+and stops when the fraction of changed labels falls below ``tol``, or when one cluster has held
+>= 90 % of the samples for ``collapse_patience`` refreshes in a row (PLATFORM.md §7.6).
 """
 
 from __future__ import annotations
@@ -15,9 +16,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfdeepclust.config import DEFAULT_COLLAPSE_PATIENCE
 from tfdeepclust.distribute import agree_with_chief
 from tfdeepclust.losses.dec import target_distribution
 from tfdeepclust.metrics import degeneracy
+
+# TargetStore.stopped values: why a finished run stopped (a resumed run reports it, and does
+# not train on unless the rule that stopped it was relaxed).
+RUNNING, STOPPED_TOL, STOPPED_COLLAPSED = 0, 1, 2
 
 
 class TargetStore(tf.Module):
@@ -27,7 +33,8 @@ class TargetStore(tf.Module):
         p: ``[N, K]`` target distribution, gathered by sample id in ``train_step``.
         labels_prev: ``[N]`` labels at the last refresh (for the label-change ratio).
         iteration: Global clustering iterations done (survives resume).
-        stopped: 1 after the tol stop.
+        stopped: ``STOPPED_TOL`` after the tol stop, ``STOPPED_COLLAPSED`` after the collapse
+            stop, else ``RUNNING``.
     """
 
     def __init__(self, n_samples: int, n_clusters: int):
@@ -39,8 +46,8 @@ class TargetStore(tf.Module):
             tf.fill([n_samples], tf.constant(-1, tf.int64)), trainable=False, name="labels_prev"
         )
         self.iteration = tf.Variable(0, dtype=tf.int64, trainable=False, name="iteration")
-        # 1 once the label-change stop fired: a resumed converged run does not train on (a run
-        # stopped by maxiter continues when resumed with a larger maxiter).
+        # Set once the tol (or collapse) stop fired: a resumed converged run does not train on (a
+        # run stopped by maxiter continues when resumed with a larger maxiter).
         self.stopped = tf.Variable(0, dtype=tf.int64, trainable=False, name="stopped")
 
 
@@ -59,8 +66,11 @@ class TargetRefresh(keras.callbacks.Callback):
         target_fn: Q -> P; the DEC target by default.
         verbose: Print a line per refresh.
         history: Refresh history of the run so far (when resuming).
+        collapse_patience: Stop after this many refreshes in a row (not counting iteration 0,
+            the initialisation) at which one cluster holds >= 90 % of the samples; 0 never.
 
-    After training: ``converged_``, ``stop_reason_`` (``"tol"``, ``"maxiter"`` or ``None``),
+    After training: ``converged_``, ``stop_reason_`` (``"tol"``, ``"collapsed"``, ``"maxiter"``
+    or ``None``),
     ``n_iter_`` and ``history_`` (one dict per refresh).
     """
 
@@ -74,10 +84,14 @@ class TargetRefresh(keras.callbacks.Callback):
         target_fn: Callable[[np.ndarray], np.ndarray] = target_distribution,
         verbose: int = 1,
         history: list[dict] | None = None,
+        collapse_patience: int = DEFAULT_COLLAPSE_PATIENCE,
     ):
         super().__init__()
         if update_interval < 1:
             raise ValueError(f"update_interval must be >= 1, got {update_interval}")
+        if collapse_patience < 0:
+            raise ValueError(f"collapse_patience must be >= 0, got {collapse_patience}")
+        self.collapse_patience = int(collapse_patience)
         self.x, self.y = x, y
         self.update_interval, self.tol, self.maxiter = int(update_interval), float(tol), maxiter
         self.target_fn, self.verbose = target_fn, verbose
@@ -139,10 +153,13 @@ class TargetRefresh(keras.callbacks.Callback):
         self._t_begin = time.perf_counter()
         it = int(self.store.iteration.numpy())
         self.n_iter_ = it
-        if int(self.store.stopped.numpy()):
+        finished = self.finished_reason()
+        if finished == "tol":
             # A resumed run that had converged: report it and train no more.
             self.converged_ = True
             self._stop("tol")
+        elif finished == "collapsed":
+            self._stop("collapsed")
         elif it >= self.maxiter:
             self._stop("maxiter")
         elif it == 0 or int(self.store.labels_prev.numpy()[0]) < 0:
@@ -158,11 +175,36 @@ class TargetRefresh(keras.callbacks.Callback):
             if delta < self.tol:
                 self.converged_ = True
                 self._stop("tol")
+            elif 0 < self.collapse_patience <= self.collapses_in_a_row():
+                self._stop("collapsed")
+
+    def finished_reason(self) -> str | None:
+        """``"tol"`` or ``"collapsed"`` when a resumed run had stopped by a rule that still holds.
+
+        A run stopped on collapse trains on when resumed with a larger (or zero) patience.
+        """
+        stopped = int(self.store.stopped.numpy())
+        if stopped == STOPPED_TOL:
+            return "tol"
+        if stopped == STOPPED_COLLAPSED:
+            if 0 < self.collapse_patience <= self.collapses_in_a_row():
+                return "collapsed"
+            self.store.stopped.assign(RUNNING)
+        return None
+
+    def collapses_in_a_row(self) -> int:
+        """Refreshes at the end of the history (after iteration 0) with one cluster >= 90 %."""
+        n = 0
+        for entry in reversed(self.history_):
+            if entry["iteration"] == 0 or entry.get("degenerate") != "collapsed":
+                break
+            n += 1
+        return n
 
     def _stop(self, reason: str) -> None:
         self.stop_reason_ = reason
-        if reason == "tol":
-            self.store.stopped.assign(1)
+        if reason in ("tol", "collapsed"):
+            self.store.stopped.assign(STOPPED_TOL if reason == "tol" else STOPPED_COLLAPSED)
         self.model.stop_training = True
         if self.verbose:
             print(f"[stop] {reason} at iteration {int(self.store.iteration.numpy())}", flush=True)
