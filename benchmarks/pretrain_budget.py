@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
 import math
 import sys
 import time
@@ -40,6 +39,7 @@ def main() -> int:
 
     import keras
 
+    from tfdeepclust.api import get_recipe
     from tfdeepclust.atomic import atomic_write_json
     from tfdeepclust.cli import parse_args, recipe_parser
     from tfdeepclust.data.pipeline import steps_per_epoch
@@ -47,7 +47,7 @@ def main() -> int:
     from tfdeepclust.runner import build_seeded, prepare_data, resolve_method_config
     from tfdeepclust.training.kmeans import initialise_clustering
 
-    recipe = importlib.import_module(f"tfdeepclust.recipes.{args.method}").RECIPE
+    recipe = get_recipe(args.method)
     parser = recipe_parser(recipe)
     common, cfg = parse_args(parser, recipe.config_cls, [a for a in args.train_args if a != "--"])
 

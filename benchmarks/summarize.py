@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import statistics
@@ -79,10 +78,11 @@ def _run_profile(r: dict) -> dict:
 
     import numpy as np
 
+    from tfdeepclust.api import get_recipe
     from tfdeepclust.config import CommonConfig
     from tfdeepclust.results import paper_profile
 
-    recipe = importlib.import_module(f"tfdeepclust.recipes.{r['method']}").RECIPE
+    recipe = get_recipe(r["method"])
     cfg = r["config"]
     names = {f.name for f in dataclasses.fields(CommonConfig)}
     common = CommonConfig(**{k: v for k, v in cfg.items() if k in names})

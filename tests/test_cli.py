@@ -1,17 +1,17 @@
 """The training scripts' command line: every hyperparameter documented, enumerations enforced."""
 
 import dataclasses
-import importlib
 
 import pytest
 
+from tfdeepclust.api import get_recipe
 from tfdeepclust.cli import field_docs, parse_args, recipe_parser
 
 METHODS = ("asc2d", "adec", "dfvc")
 
 
 def _recipe(method):
-    return importlib.import_module(f"tfdeepclust.recipes.{method}").RECIPE
+    return get_recipe(method)
 
 
 @pytest.mark.parametrize("method", METHODS)

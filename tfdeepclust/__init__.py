@@ -5,3 +5,12 @@ command-line ``--help`` stays fast.
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # ``tfdeepclust.train`` without importing TensorFlow at package import.
+    if name == "train":
+        from tfdeepclust.api import train
+
+        return train
+    raise AttributeError(f"module 'tfdeepclust' has no attribute {name!r}")

@@ -132,19 +132,29 @@ def _results_path(out_dir: Path, overwrite: bool) -> Path:
     return path
 
 
-def prepare_data(recipe: Recipe, common: CommonConfig):
-    """Loads (and subsets) the run's data and fills the budget; returns ``(data, common)``."""
-    from tfdeepclust.data import load_dataset
+def prepare_data(recipe: Recipe, common: CommonConfig, data=None):
+    """Loads (and subsets) the run's data and fills the budget; returns ``(data, common)``.
 
-    data = load_dataset(
-        common.dataset,
-        data_dir=common.data_dir,
-        tfds_dir=common.tfds_dir,
-        n_clusters=common.n_clusters,
-        image_size=common.image_size,
-        label_column=common.label_column,
-        row_norm=common.row_norm,
-    )
+    ``data`` (a ``ClusteringData``, e.g. from ``from_arrays``) replaces loading
+    ``common.dataset``, whose name then becomes the data's.
+    """
+    from tfdeepclust.data import load_dataset, validate_data
+
+    if data is None:
+        data = load_dataset(
+            common.dataset,
+            data_dir=common.data_dir,
+            tfds_dir=common.tfds_dir,
+            n_clusters=common.n_clusters,
+            image_size=common.image_size,
+            label_column=common.label_column,
+            row_norm=common.row_norm,
+        )
+    else:
+        if common.n_clusters is not None and common.n_clusters != data.n_clusters:
+            data = dataclasses.replace(data, n_clusters=common.n_clusters)
+            validate_data(data.x, data.y, data.n_clusters, data.name)
+        common = dataclasses.replace(common, dataset=data.name)
     if common.subset:
         data = data.subset(common.subset, seed=common.seed)
     if common.batch_size > data.n_samples:
@@ -197,11 +207,16 @@ def pretrain_cache_path(recipe: Recipe, cfg, common: CommonConfig, data) -> Path
     return Path(common.pretrain_cache_dir) / f"{recipe.name}_{data.name}_{key}.weights.h5"
 
 
-def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
+def run(recipe: Recipe, common: CommonConfig, cfg, data=None) -> dict:
     """Runs one training job end to end and returns the results dict (also written as JSON).
 
     Everything (networks, optimizers, targets) is created under the ``--strategy`` scope, and
     ``batch_size`` is the global batch. Only the chief of a multi-worker cluster writes files.
+    ``data`` (a ``ClusteringData``) trains on in-memory data instead of ``common.dataset``.
+
+    Returns:
+        The results written to ``results.json``, plus (not in the file) ``labels``, the cluster
+        of every sample, and ``model``, the trained ``keras.Model`` (``predict`` on new data).
     """
     from tfdeepclust.distribute import WorkerOutputs, make_strategy
 
@@ -211,12 +226,14 @@ def run(recipe: Recipe, common: CommonConfig, cfg) -> dict:
     workers = WorkerOutputs(strategy)
     try:
         with strategy.scope():
-            return _run(recipe, common, cfg, strategy, workers, t_start)
+            return _run(recipe, common, cfg, strategy, workers, t_start, data)
     finally:
         workers.cleanup()
 
 
-def _run(recipe: Recipe, common: CommonConfig, cfg, strategy, workers, t_start: float) -> dict:
+def _run(
+    recipe: Recipe, common: CommonConfig, cfg, strategy, workers, t_start: float, data=None
+) -> dict:
     import keras
     import tensorflow as tf
 
@@ -230,7 +247,7 @@ def _run(recipe: Recipe, common: CommonConfig, cfg, strategy, workers, t_start: 
         tf.config.experimental.enable_op_determinism()
 
     t0 = time.perf_counter()
-    data, common = prepare_data(recipe, common)
+    data, common = prepare_data(recipe, common, data)
     load_time = time.perf_counter() - t0
     print(
         f"[data] {data.name}: {data.n_samples} samples of shape {data.x.shape[1:]}, "
@@ -394,7 +411,7 @@ def _run(recipe: Recipe, common: CommonConfig, cfg, strategy, workers, t_start: 
     }
     atomic_write_json(results_path, results, overwrite=common.overwrite)
     _print_summary(results)
-    return results
+    return {**results, "labels": labels, "model": model}
 
 
 def _write_labels(path: Path, labels, y) -> Path:

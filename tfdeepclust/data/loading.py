@@ -152,6 +152,67 @@ def load_dataset(
         )
     if n_clusters is not None:
         k = int(n_clusters)
+    return _finish(x, y, k, name, info, row_norm, x_extra)
+
+
+def from_arrays(
+    x,
+    y=None,
+    n_clusters: int | None = None,
+    name: str = "arrays",
+    row_norm: str = "none",
+    batched: bool | None = None,
+) -> ClusteringData:
+    """Wraps in-memory data for training from Python: NumPy arrays or a ``tf.data.Dataset``.
+
+    The same rules as the ``npz:`` loader apply: ``[N, H, W]`` or ``[N, H, W, C]`` images
+    (integers or 0..255 floats are scaled to [0, 1]) or ``[N, D]`` features, optional labels
+    (integers, or any values such as strings, which are numbered in sorted order).
+
+    Args:
+        x: Samples, or a finite ``tf.data.Dataset`` of ``x``, ``(x, y)`` or TFDS-style dicts
+            (``image`` / ``label``), batched or not. It is read into memory once: every method
+            refreshes its targets on the whole data set.
+        y: Labels, optional (not with a dataset that yields labels itself).
+        n_clusters: Number of clusters; required without labels.
+        name: Used in output file names (``runs/<method>_<name>_seed<k>``).
+        row_norm: ``"unit_l2"`` scales tabular rows to unit norm.
+        batched: For a dataset: whether its elements are batches (None infers it; see
+            :func:`~tfdeepclust.data.user_sources.arrays_from_tf_dataset`).
+
+    Returns:
+        A :class:`ClusteringData` (with a SHA-256 of the arrays, so runs on it resume and cache
+        like runs on files).
+
+    Raises:
+        DataError: On data no method can train on; the message names the fix.
+    """
+    from tfdeepclust.data.user_sources import arrays_from_tf_dataset, standardise_arrays
+
+    if row_norm not in ROW_NORMS:
+        raise DataError(f"row_norm must be one of {ROW_NORMS}, got {row_norm!r}")
+    info: dict = {"source": "arrays"}
+    if hasattr(x, "element_spec"):  # a tf.data.Dataset (checked without importing TensorFlow)
+        x, ds_y = arrays_from_tf_dataset(x, batched)
+        info["source"] = "tf.data"
+        if ds_y is not None and y is not None:
+            raise DataError(
+                "the dataset yields labels and y was given too; pass one of them (y=None)."
+            )
+        y = ds_y if y is None else y
+    x, y, extra = standardise_arrays(x, y, name)
+    info.update(extra)
+    if n_clusters is None and y is None:
+        raise DataError(
+            f"{name}: the data has no labels, so the number of clusters is unknown; pass "
+            "n_clusters."
+        )
+    k = int(n_clusters) if n_clusters is not None else int(len(np.unique(y)))
+    return _finish(x, y, k, name, info, row_norm)
+
+
+def _finish(x, y, k, name, info, row_norm, x_extra=None) -> ClusteringData:
+    """The steps every source ends with: tabular row scaling, float32, validation, checksum."""
     if x.ndim == 2:  # every tabular source, benchmark or the user's, in the loader's precision
         info["row_norm"] = row_norm
         if row_norm == "unit_l2":

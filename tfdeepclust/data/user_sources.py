@@ -1,4 +1,5 @@
-"""The user's own data: a ``.npz`` file, a folder of images, or a CSV of numeric features."""
+"""The user's own data: a ``.npz`` file, a folder of images, a CSV of numeric features, or
+in-memory NumPy arrays and ``tf.data`` datasets."""
 
 from __future__ import annotations
 
@@ -71,21 +72,111 @@ def load_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray | None, dict]:
             f"{path} holds object arrays, which would need pickle to load ({e}); save plain "
             "numeric arrays instead."
         ) from e
+    return standardise_arrays(x, y, str(path))
+
+
+def standardise_arrays(
+    x: np.ndarray, y: np.ndarray | None, source: str
+) -> tuple[np.ndarray, np.ndarray | None, dict]:
+    """Brings the user's arrays to the loaders' form.
+
+    ``x`` of rank 3 (``[N, H, W]``) gets a channel axis, rank 4 is ``[N, H, W, C]`` images (scaled
+    to [0, 1]) and rank 2 is tabular. Labels may be integers or any other values (e.g. strings),
+    which are numbered in sorted order and named in ``info["label_names"]``.
+
+    Args:
+        x: Samples.
+        y: Labels or None.
+        source: Names the data in error messages.
+
+    Returns:
+        float32 ``x``, int64 ``y`` or None, and info with ``input_scale``.
+    """
+    x = np.asarray(x)
     if x.ndim == 3:
         x = x[..., None]
     if x.ndim not in (2, 4):
         raise DataError(
-            f"{path}: x has shape {x.shape}; expected [N, D] features, [N, H, W] or [N, H, W, C] "
-            "images."
+            f"{source}: x has shape {x.shape}; expected [N, D] features, [N, H, W] or "
+            "[N, H, W, C] images."
         )
-    scale = 1.0
+    if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+        raise DataError(f"{source}: x has dtype {x.dtype}; expected numbers.")
+    info: dict = {"input_scale": 1.0}
     if x.ndim == 4:
-        x, scale = _scale_images(x)
+        x, info["input_scale"] = _scale_images(x)
     else:
         x = x.astype(np.float32)
     if y is not None:
-        y = np.asarray(y).reshape(-1).astype(np.int64)
-    return x, y, {"input_scale": scale}
+        y = np.asarray(y).reshape(-1)
+        if np.issubdtype(y.dtype, np.integer):
+            y = y.astype(np.int64)
+        else:
+            if y.dtype.kind in "SO":  # bytes from tf.data string tensors
+                y = np.array([v.decode() if isinstance(v, bytes) else str(v) for v in y])
+            names, y = np.unique(y, return_inverse=True)
+            info["label_names"] = [str(n) for n in names]
+    return x, y, info
+
+
+# Keys under which dict-valued tf.data elements (TFDS style) hold the samples and the labels.
+SAMPLE_KEYS, LABEL_KEYS = ("image", "x", "features"), ("label", "y")
+
+
+def arrays_from_tf_dataset(ds, batched: bool | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Reads a finite ``tf.data.Dataset`` into memory (the methods refresh targets on all data).
+
+    Elements may be ``x``, ``(x,)``, ``(x, y)`` or a dict with ``image``/``x``/``features`` and
+    optionally ``label``/``y`` (TFDS's form).
+
+    Args:
+        ds: The dataset.
+        batched: Whether elements are batches. None infers it: batched when the sample
+            tensor's leading dimension is unknown, as ``ds.batch(n)`` makes it (pass True for
+            ``batch(n, drop_remainder=True)``).
+
+    Returns:
+        ``x`` and ``y`` (None without labels) as NumPy arrays.
+    """
+
+    def parts(el):
+        if isinstance(el, dict):
+            xk = next((k for k in SAMPLE_KEYS if k in el), None)
+            if xk is None:
+                raise DataError(
+                    f"tf.data elements are dicts with keys {sorted(el)}; the samples must be "
+                    f"under one of {SAMPLE_KEYS} (labels, optional, under one of {LABEL_KEYS})."
+                )
+            return el[xk], next((el[k] for k in LABEL_KEYS if k in el), None)
+        if isinstance(el, tuple | list):
+            if len(el) not in (1, 2):
+                raise DataError(
+                    f"tf.data elements are tuples of {len(el)}; expected (x,) or (x, y)."
+                )
+            return el[0], el[1] if len(el) == 2 else None
+        return el, None
+
+    x_spec, y_spec = parts(ds.element_spec)
+    if batched is None:
+        shape = x_spec.shape
+        batched = bool(shape.rank) and shape[0] is None
+    # tf.data passes tuple elements as separate arguments and anything else as one.
+    if y_spec is None:
+        ds = ds.map(lambda *el: parts(el if len(el) > 1 else el[0])[0])
+    else:
+        ds = ds.map(lambda *el: parts(el if len(el) > 1 else el[0]))
+    if batched:
+        ds = ds.unbatch()
+    xs, ys = [], []
+    for chunk in ds.batch(4096).as_numpy_iterator():
+        if y_spec is None:
+            xs.append(chunk)
+        else:
+            xs.append(chunk[0])
+            ys.append(chunk[1])
+    if not xs:
+        raise DataError("the tf.data dataset is empty.")
+    return np.concatenate(xs), (np.concatenate(ys) if ys else None)
 
 
 def load_image_folder(
