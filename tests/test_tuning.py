@@ -230,3 +230,81 @@ def test_a_crashing_trial_does_not_abort_the_sweep(tmp_path, monkeypatch, shared
     summary = tune(ADEC, common, SMALL_ADEC, opts)
     assert summary["n_failed"] == 1 and summary["n_completed"] == 1
     assert summary["best_trial"]["status"] == "COMPLETED"
+
+
+def test_cluster_count_grid_spans_two_to_twice_k():
+    (p,) = search_space("adec", ["n_clusters"], n_clusters=10)
+    assert (p.low, p.high, p.common, p.kind) == (2, 20, True, "int")
+    assert p.grid == tuple(range(2, 21))
+    (wide,) = search_space("dfvc", ["n_clusters"], n_clusters=100)
+    assert wide.grid[0] == 2 and wide.grid[-1] == 200 and len(wide.grid) <= 12
+    assert all(p.name != "n_clusters" for p in search_space("asc2d"))  # never by default
+
+
+def _blobs_npz(tmp_path, k=3, per=30):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(k * per, 6)) + 8.0 * np.repeat(np.eye(k, 6), per, axis=0)
+    path = tmp_path / "blobs.npz"
+    np.savez(path, x=x.astype("float32"), y=np.repeat(np.arange(k), per))
+    return f"npz:{path}"
+
+
+def test_a_label_free_k_sweep_finds_three_separated_blobs(tmp_path):
+    common = _common(
+        tmp_path,
+        dataset=_blobs_npz(tmp_path),
+        subset=None,
+        batch_size=32,
+        pretrain_epochs=30,
+        maxiter=30,
+        n_clusters=None,
+    )
+    opts = TuneOptions(
+        tuner="grid",
+        max_trials=10,
+        objective="silhouette",
+        params=("n_clusters",),
+        tune_dir=str(tmp_path / "tune"),
+    )
+    cfg = ADECConfig(mode="dec", hidden=(32, 32, 64), latent_dim=4, lr_pretrain=1e-3)
+    summary = tune(ADEC, common, cfg, opts)
+    (trials,) = (tmp_path / "tune").glob("adec_*/trials.json")
+    sil = {int(r["n_clusters"]): r["silhouette"] for r in json.loads(trials.read_text())}
+    assert sorted(sil) == [2, 3, 4, 5, 6]
+    assert summary["best_values"] == {"n_clusters": 3}, sil
+    best = json.loads(Path(summary["best_run"]["results_path"]).read_text())
+    assert best["n_clusters"] == 3 and best["metrics"]["acc"] == 1.0
+
+
+def test_tuning_k_refuses_a_fixed_pretrained_auto_encoder_that_depends_on_k(tmp_path):
+    weights = tmp_path / "w.weights.h5"
+    weights.write_bytes(b"")
+    common = _common(tmp_path, pretrained=str(weights))
+    opts = TuneOptions(params=("n_clusters",), tune_dir=str(tmp_path / "tune"))
+    with pytest.raises(ValueError, match="drop --pretrained to tune n_clusters"):
+        tune(ASC2D, common, SMALL_ASC2D, opts)
+
+
+def test_an_asc2d_k_sweep_pretrains_each_width_once_and_retrains_the_best(tmp_path):
+    from helpers import tiny_images
+
+    data = tiny_images()
+    np.savez(tmp_path / "bars.npz", x=data.x, y=data.y)
+    common = _common(
+        tmp_path,
+        dataset=f"npz:{tmp_path / 'bars.npz'}",
+        subset=None,
+        batch_size=32,
+        pretrain_epochs=3,
+        maxiter=10,
+        update_interval=5,
+    )
+    opts = TuneOptions(
+        tuner="grid", max_trials=5, params=("n_clusters",), tune_dir=str(tmp_path / "tune")
+    )
+    summary = tune(ASC2D, common, ASC2DConfig(filters=(4, 8, 8), disc_hidden=(16,)), opts)
+    assert summary["n_completed"] == 3  # K = 2, 3, 4
+    # ASC2D's embedding is K wide: one pretraining per K, each cached under its own key.
+    assert len(list((tmp_path / "pretrained").glob("asc2d_*.weights.h5"))) == 3
+    best = json.loads(Path(summary["best_run"]["results_path"]).read_text())
+    assert best["n_clusters"] == summary["best_values"]["n_clusters"]

@@ -310,7 +310,8 @@ def _add_tuning_arguments(p: argparse.ArgumentParser, method_name: str) -> None:
         nargs="+",
         default=None,
         metavar="NAME",
-        help=f"parameters to tune (default: all of {names})",
+        help=f"parameters to tune (default: all of {names}); n_clusters sweeps K from 2 to "
+        "twice the expected K (--n-clusters or the label classes) to choose K without labels",
     )
     g.add_argument("--tune-dir", default=d.tune_dir, help="where sweeps are kept and resumed")
     g.add_argument(

@@ -110,17 +110,30 @@ class ClusteringHyperModel(kt.HyperModel):
             p.declare(hp, self.grid)
 
     def configs(self, hp):
-        """``(cfg, common)`` of the trial whose hyperparameters are ``hp``."""
+        """``(cfg, common, data)`` of the trial whose hyperparameters are ``hp``: ``data`` has
+        the trial's number of clusters (a K sweep changes it)."""
         values = {p.name: p.declare(hp, self.grid) for p in self.params}
         cfg, common = apply(values, self.params, self.cfg, self.common)
-        return resolve_method_config(self.recipe, cfg, common, self.data), common
+        data = self.data
+        if common.n_clusters is not None and common.n_clusters != data.n_clusters:
+            data = dataclasses.replace(data, n_clusters=int(common.n_clusters))
+        return resolve_method_config(self.recipe, cfg, common, data), common, data
 
     def build(self, hp):
-        cfg, common = self.configs(hp)
+        cfg, common, data = self.configs(hp)
         keras.utils.set_random_seed(common.seed)  # every trial starts from the same draws
-        model = self.recipe.build(cfg, common, self.data)
+        model = self.recipe.build(cfg, common, data)
         model.build_on_dummy()
         return model
+
+    def pretrained_for(self, cfg, common, data) -> Path | None:
+        """The shared pretrained weights, or, when the trial's K changes the auto-encoder (ASC2D's
+        embedding is K wide), the trial's own cache file (pretrained on first use)."""
+        if self.pretrained is None or data is self.data:
+            return self.pretrained
+        from tfdeepclust.runner import pretrain_cache_path
+
+        return pretrain_cache_path(self.recipe, cfg, common, data)
 
     def fit(self, hp, model, *args, callbacks=None, epochs=None, initial_epoch=0, **kwargs):
         """Runs one trial; returns its figures (the tuner reads the objective from them).
@@ -130,22 +143,23 @@ class ClusteringHyperModel(kt.HyperModel):
         tuner) resumes clustering from those weights without a new k-means.
         """
         t0 = time.perf_counter()
-        cfg, common = self.configs(hp)
+        cfg, common, data = self.configs(hp)
         keras.utils.set_random_seed(common.seed)
         if epochs is not None:  # Hyperband budget: refresh intervals
             iters = max(1, (epochs - initial_epoch) * common.update_interval)
             common = dataclasses.replace(common, maxiter=iters)
-        model.attach_targets(self.data.n_samples)
+        model.attach_targets(data.n_samples)
         if initial_epoch == 0:
-            self.recipe.pretrain(model, cfg, common, self.data, self.pretrained, [])
-            self.recipe.initialise(model, cfg, common, self.data)
-        clus = self.recipe.cluster(model, cfg, common, self.data, [])
-        final = self.recipe.finalize(model, cfg, common, self.data)
+            pretrained = self.pretrained_for(cfg, common, data)
+            self.recipe.pretrain(model, cfg, common, data, pretrained, [])
+            self.recipe.initialise(model, cfg, common, data)
+        clus = self.recipe.cluster(model, cfg, common, data, [])
+        final = self.recipe.finalize(model, cfg, common, data)
         if not np.all(np.isfinite(final["probabilities"])):
             raise kt.errors.FailedTrialError(
                 f"non-finite cluster probabilities with {hp.values}: the trial diverged"
             )
-        figures = trial_figures(self.data, final, clus, common.seed)
+        figures = trial_figures(data, final, clus, common.seed)
         figures["wall_time_s"] = time.perf_counter() - t0
         trial_id = _current_trial_id(callbacks)
         if self.labels_dir is not None and trial_id is not None:

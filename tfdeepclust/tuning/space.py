@@ -1,7 +1,8 @@
 """Search spaces: which hyperparameters of each method a sweep may tune, and their ranges.
 
 Every range is documented with its source. A parameter is either a method hyperparameter
-(a field of the method's config dataclass) or a common option (``update_interval``); the tuner
+(a field of the method's config dataclass) or a common option (``update_interval``, and
+``n_clusters`` for a sweep over the number of clusters); the tuner
 declares them as KerasTuner hyperparameters and :func:`apply` writes a trial's values back into
 the two configs, so a trial is an ordinary run with a few fields changed.
 """
@@ -139,8 +140,39 @@ SEARCH_SPACES: dict[str, tuple[Param, ...]] = {
 }
 
 
-def search_space(method: str, names: list[str] | None = None) -> tuple[Param, ...]:
+def cluster_count_param(k: int) -> Param:
+    """``n_clusters`` from 2 to twice the expected K, for choosing K without labels.
+
+    Args:
+        k: The expected number of clusters: the number of label classes or ``--n-clusters``.
+    """
+    high = max(3, 2 * int(k))
+    # Every K up to 20; beyond, 12 roughly log-spaced values (a grid of hundreds of trials
+    # would never finish).
+    grid = (
+        tuple(range(2, high + 1))
+        if high <= 20
+        else tuple(sorted({int(round(2 * (high / 2) ** (i / 11))) for i in range(12)}))
+    )
+    return Param(
+        "n_clusters",
+        "int",
+        2,
+        high,
+        False,
+        grid,
+        common=True,
+        source="[CHOICE] 2 to 2K around the expected K (PLATFORM.md §7.5: a label-free K sweep)",
+    )
+
+
+def search_space(
+    method: str, names: list[str] | None = None, n_clusters: int | None = None
+) -> tuple[Param, ...]:
     """The method's tunable parameters, optionally restricted to ``names`` (in that order).
+
+    ``n_clusters`` is tunable for every method when named (:func:`cluster_count_param`, around
+    the expected K given here); it is never part of the default space.
 
     Raises:
         ValueError: Unknown method or parameter name (the message lists the valid ones).
@@ -150,6 +182,7 @@ def search_space(method: str, names: list[str] | None = None) -> tuple[Param, ..
     space = {p.name: p for p in SEARCH_SPACES[method]}
     if not names:
         return tuple(space.values())
+    space["n_clusters"] = cluster_count_param(n_clusters or 10)  # any K validates the name
     unknown = [n for n in names if n not in space]
     if unknown:
         raise ValueError(
@@ -169,4 +202,4 @@ def _cast(p: Param, v):
     return int(v) if p.kind == "int" else float(v)
 
 
-__all__ = ["SEARCH_SPACES", "Param", "apply", "search_space"]
+__all__ = ["SEARCH_SPACES", "Param", "apply", "cluster_count_param", "search_space"]

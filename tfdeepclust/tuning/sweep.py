@@ -114,6 +114,12 @@ def _check_project(project_dir: Path, fingerprint: dict, fresh: bool) -> None:
     atomic_write_json(marker, fingerprint)
 
 
+def _pretraining_depends_on_k(recipe, cfg, common, data) -> bool:
+    """Whether the recipe's pretrained weights change with the number of clusters."""
+    other = dataclasses.replace(data, n_clusters=data.n_clusters + 1)
+    return recipe.pretrain_key(cfg, common, data) != recipe.pretrain_key(cfg, common, other)
+
+
 def tune(recipe, common, cfg, opts: TuneOptions) -> dict:
     """Runs a sweep of ``recipe`` on ``common.dataset`` and returns its summary dict.
 
@@ -142,12 +148,23 @@ def tune(recipe, common, cfg, opts: TuneOptions) -> dict:
 
     t_start = time.perf_counter()
     opts.validate(recipe.name)
-    params = search_space(recipe.name, list(opts.params))
     objective = make_objective(opts.objective)
     data, common = prepare_data(recipe, common)
+    # A K sweep ranges around the data's K (its label classes, or --n-clusters).
+    params = search_space(recipe.name, list(opts.params), n_clusters=data.n_clusters)
     if opts.objective.startswith("oracle_") and data.y is None:
         raise ValueError(f"objective {opts.objective} needs labels; {data.name} has none")
     cfg = resolve_method_config(recipe, cfg, common, data)
+    if (
+        "n_clusters" in opts.params
+        and common.pretrained
+        and _pretraining_depends_on_k(recipe, cfg, common, data)
+    ):
+        raise ValueError(
+            f"--pretrained fixes the auto-encoder, and {recipe.name}'s auto-encoder depends on "
+            "the number of clusters; drop --pretrained to tune n_clusters (each K is pretrained "
+            "once and cached)."
+        )
 
     project = f"{recipe.name}_{data.name}_seed{common.seed}"
     project_dir = Path(opts.tune_dir) / project
@@ -224,11 +241,13 @@ def tune(recipe, common, cfg, opts: TuneOptions) -> dict:
     if best_values is not None and opts.retrain_best:
         print(f"[tune] retraining the best trial {best_values} as an ordinary run", flush=True)
         best_cfg, best_common = apply(best_values, params, cfg, common)
+        # The best trial's weights: the shared pretraining, or its K's own in a K sweep.
+        best_pretrained = hypermodel.pretrained_for(*hypermodel.configs(best_hp[0]))
         best_common = dataclasses.replace(
             best_common,
             output_dir=str(project_dir / "best"),
             overwrite=True,
-            pretrained=str(pretrained) if pretrained else None,
+            pretrained=str(best_pretrained) if best_pretrained else None,
         )
         res = run(recipe, best_common, best_cfg)
         best_run = {
