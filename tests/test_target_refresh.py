@@ -34,6 +34,11 @@ def test_refresh_every_t_and_stop_at_maxiter():
     # The stored target is P of the full data at the last refresh, in sample-id order.
     assert cb.history_[0]["delta_label"] == 1.0
     assert all(0.0 <= h["delta_label"] <= 1.0 for h in cb.history_)
+    # Every refresh logs the label-free health figures (PLATFORM.md §7.6).
+    for h in cb.history_:
+        assert sum(h["cluster_sizes"]) == len(x) and len(h["cluster_sizes"]) == 3
+        assert h["smallest_cluster_frac"] == min(h["cluster_sizes"]) / len(x)
+        assert 0.0 <= h["size_entropy"] <= 1.0 and 0.0 <= h["assignment_entropy"] <= 1.0
 
 
 def test_target_equals_full_data_p_at_refresh():

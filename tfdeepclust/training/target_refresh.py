@@ -19,7 +19,7 @@ import tensorflow as tf
 from tfdeepclust.config import DEFAULT_COLLAPSE_PATIENCE
 from tfdeepclust.distribute import agree_with_chief
 from tfdeepclust.losses.dec import target_distribution
-from tfdeepclust.metrics import degeneracy
+from tfdeepclust.metrics import label_free_metrics
 
 # TargetStore.stopped values: why a finished run stopped (a resumed run reports it, and does
 # not train on unless the rule that stopped it was relaxed).
@@ -123,14 +123,14 @@ class TargetRefresh(keras.callbacks.Callback):
         self.store.labels_prev.assign(labels)
         self.refresh_time_s += time.perf_counter() - t0
         it = int(self.store.iteration.numpy())
-        sizes = np.bincount(labels, minlength=q.shape[1])
+        # Cluster sizes, smallest / largest fraction, size and assignment entropy, degeneracy
+        # (the label-free figures of the final results, minus the costly silhouette).
+        figures = label_free_metrics(labels, q.shape[1], proba=q)
+        del figures["silhouette"]
         entry = {
             "iteration": it,
             "delta_label": delta,
-            "smallest_cluster_frac": float(sizes.min() / len(labels)),
-            "largest_cluster_frac": float(sizes.max() / len(labels)),
-            "empty_clusters": int((sizes == 0).sum()),
-            "degenerate": degeneracy(sizes),
+            **figures,
             "wall_time_s": self._time_offset + time.perf_counter() - self._t_begin,
         }
         if self.y is not None:
@@ -141,7 +141,7 @@ class TargetRefresh(keras.callbacks.Callback):
         if entry["degenerate"]:
             print(
                 f"[warn] iteration {it}: degenerate clustering ({entry['degenerate']}: "
-                f"sizes {sizes.tolist()})",
+                f"sizes {entry['cluster_sizes']})",
                 flush=True,
             )
         if self.verbose:
