@@ -59,3 +59,34 @@ def test_an_unknown_option_is_refused_with_the_closest_name():
         tfdeepclust.train("asc2d", "usps", lamda1=0.3)
     with pytest.raises(ValueError, match="method must be one of"):
         tfdeepclust.train("dec", "usps")
+
+
+def _tags(folder):
+    """Every scalar tag written to the TensorBoard event files below ``folder``."""
+    import tensorflow as tf
+
+    tags = set()
+    for f in folder.rglob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(f)):
+            tags.update(v.tag for v in event.summary.value)
+    return tags
+
+
+def test_tensorboard_gets_losses_refresh_figures_and_fr_fd(tmp_path):
+    data = tiny_images()
+    tfdeepclust.train(
+        "adec",
+        data,
+        budget="quick",
+        maxiter=20,
+        update_interval=10,
+        tensorboard=True,
+        export=False,
+        **_outputs(tmp_path),
+    )
+    board = tmp_path / "run" / "tensorboard"
+    assert "epoch_loss" in _tags(board / "pretrain")
+    assert {"epoch_loss", "epoch_l_kl"} <= _tags(board / "cluster" / "train")
+    refresh = _tags(board / "cluster" / "refresh")
+    assert {"refresh/acc", "refresh/size_entropy", "refresh/delta_label"} <= refresh
+    assert {"diagnostics/fr", "diagnostics/fd"} <= refresh  # ADEC's FR/FD (Eqs. 5-6)

@@ -7,6 +7,7 @@ own phases; everything else (options, seeding, metrics, export, results) lives h
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -305,9 +306,17 @@ def _run(
         )
     _write_run_state(out_dir, fingerprint, "clustering")
 
-    clus = recipe.cluster(
-        model, cfg, common, data, phase_callbacks("cluster"), checkpoint=ckpt, history=history
+    # Refresh figures (ACC / NMI, cluster-size health) and FR/FD go to the default summary
+    # writer; Keras' TensorBoard callback logs the losses beside them.
+    summaries = (
+        tf.summary.create_file_writer(str(out_dir / "tensorboard" / "cluster" / "refresh"))
+        if common.tensorboard
+        else None
     )
+    with summaries.as_default() if summaries is not None else contextlib.nullcontext():
+        clus = recipe.cluster(
+            model, cfg, common, data, phase_callbacks("cluster"), checkpoint=ckpt, history=history
+        )
     _write_run_state(out_dir, fingerprint, "complete")
 
     t0 = time.perf_counter()

@@ -13,6 +13,8 @@ They need labels, so they only log: they never influence training.
 
 from __future__ import annotations
 
+import contextlib
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -106,11 +108,11 @@ class FeatureDiagnostics(keras.callbacks.Callback):
             "fd": gradient_cosine(grads["pseudo"], grads["self"]) if "self" in grads else None,
         }
         self.history_.append(entry)
-        if self.writer is not None:
-            with self.writer.as_default(step=entry["iteration"]):
-                for k in ("fr", "fd"):
-                    if entry[k] is not None:
-                        tf.summary.scalar(f"diagnostics/{k}", entry[k])
+        # Its own writer when given one, else the default writer (the runner's --tensorboard).
+        with self.writer.as_default() if self.writer is not None else contextlib.nullcontext():
+            for k in ("fr", "fd"):
+                if entry[k] is not None:
+                    tf.summary.scalar(f"diagnostics/{k}", entry[k], step=entry["iteration"])
         return entry
 
     def on_train_batch_end(self, batch, logs=None):

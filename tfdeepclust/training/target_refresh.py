@@ -24,6 +24,17 @@ from tfdeepclust.metrics import label_free_metrics
 # TargetStore.stopped values: why a finished run stopped (a resumed run reports it, and does
 # not train on unless the rule that stopped it was relaxed).
 RUNNING, STOPPED_TOL, STOPPED_COLLAPSED = 0, 1, 2
+# Refresh figures written as TensorBoard scalars (``refresh/<key>``) when a writer is set.
+SUMMARY_KEYS = (
+    "delta_label",
+    "acc",
+    "nmi",
+    "ari",
+    "size_entropy",
+    "assignment_entropy",
+    "smallest_cluster_frac",
+    "largest_cluster_frac",
+)
 
 
 class TargetStore(tf.Module):
@@ -138,6 +149,10 @@ class TargetRefresh(keras.callbacks.Callback):
 
             entry.update(supervised_metrics(self.y, labels))
         self.history_.append(entry)
+        # To the default summary writer, when the caller set one (the runner's --tensorboard).
+        for key in SUMMARY_KEYS:
+            if entry.get(key) is not None:
+                tf.summary.scalar(f"refresh/{key}", entry[key], step=it)
         if entry["degenerate"]:
             print(
                 f"[warn] iteration {it}: degenerate clustering ({entry['degenerate']}: "
