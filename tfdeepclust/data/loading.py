@@ -139,12 +139,7 @@ def load_dataset(
 
             x, y, extra = load_csv(path, label_column)
             info.update(extra)
-        if n_clusters is None and y is None:
-            raise DataError(
-                f"{spec}: the data has no labels, so the number of clusters is unknown; pass "
-                "--n-clusters K."
-            )
-        k = int(n_clusters) if n_clusters is not None else int(len(np.unique(y)))
+        k = _cluster_count(n_clusters, y, spec, "--n-clusters K")
     else:
         raise DataError(
             f"Unknown data set {spec!r}. Valid names: {', '.join(dataset_names())}; or your own "
@@ -202,13 +197,18 @@ def from_arrays(
         y = ds_y if y is None else y
     x, y, extra = standardise_arrays(x, y, name)
     info.update(extra)
+    k = _cluster_count(n_clusters, y, name, "n_clusters")
+    return _finish(x, y, k, name, info, row_norm)
+
+
+def _cluster_count(n_clusters: int | None, y, source: str, option: str) -> int:
+    """``n_clusters``, else the number of label classes; unlabelled data must say it."""
     if n_clusters is None and y is None:
         raise DataError(
-            f"{name}: the data has no labels, so the number of clusters is unknown; pass "
-            "n_clusters."
+            f"{source}: the data has no labels, so the number of clusters is unknown; pass "
+            f"{option}."
         )
-    k = int(n_clusters) if n_clusters is not None else int(len(np.unique(y)))
-    return _finish(x, y, k, name, info, row_norm)
+    return int(n_clusters) if n_clusters is not None else int(len(np.unique(y)))
 
 
 def _finish(x, y, k, name, info, row_norm, x_extra=None) -> ClusteringData:
