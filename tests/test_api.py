@@ -59,6 +59,8 @@ def test_an_unknown_option_is_refused_with_the_closest_name():
         tfdeepclust.train("asc2d", "usps", lamda1=0.3)
     with pytest.raises(ValueError, match="method must be one of"):
         tfdeepclust.train("dec", "usps")
+    with pytest.raises(ValueError, match="carry their own labels"):
+        tfdeepclust.train("asc2d", "usps", np.zeros(9298, int))
 
 
 def _tags(folder):

@@ -73,6 +73,11 @@ def train(method: str, data, y=None, *, n_clusters: int | None = None, **options
         )
     common_opts = {k: v for k, v in options.items() if k in common_names}
     method_opts = {k: v for k, v in options.items() if k in method_names}
+    if isinstance(data, str | ClusteringData) and y is not None:
+        raise ValueError(
+            "y is only for NumPy samples or a tf.data.Dataset; named data sets and a "
+            "ClusteringData carry their own labels."
+        )
     if isinstance(data, str):
         common_opts["dataset"] = data
         data = None
@@ -80,8 +85,6 @@ def train(method: str, data, y=None, *, n_clusters: int | None = None, **options
         data = from_arrays(
             data, y, n_clusters, name=name, row_norm=common_opts.get("row_norm", "none")
         )
-    elif y is not None:
-        raise ValueError("y is only for NumPy samples; a ClusteringData carries its labels.")
     if n_clusters is not None:
         common_opts["n_clusters"] = n_clusters
     common = CommonConfig(**common_opts)
