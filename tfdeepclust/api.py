@@ -59,7 +59,7 @@ def train(method: str, data, y=None, *, n_clusters: int | None = None, **options
             raise ValueError(f"preset must be one of {sorted(presets)}, got {preset_name!r}")
         preset = presets[preset_name]  # fills only what the call leaves unset, as on the CLI
         options = {**preset.get("common", {}), **preset.get("config", {}), **options}
-    unknown = sorted(set(options) - common_names - method_names - {"dataset"})
+    unknown = sorted(set(options) - common_names - method_names)
     if unknown:
         hints = {
             u: difflib.get_close_matches(u, [*common_names, *method_names], n=1) for u in unknown
