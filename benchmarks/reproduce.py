@@ -1,9 +1,10 @@
 """Run reproduction benchmarks: one training script, several seeds, results JSON into results/.
 
 Each run is a separate ``train_<method>.py`` process (clean TF state, the same command a user
-runs). Results land in ``benchmarks/results/<method>[-<tag>]_<dataset>_seed<k>.json``; existing
-files are skipped, so an interrupted sweep resumes where it stopped. Summarise with
-``python benchmarks/summarize.py``.
+runs). Results land in ``benchmarks/results/<method>[-<tag>]_<dataset>_seed<k>.json``. Existing
+files are skipped, so an interrupted sweep resumes where it stopped, except those of runs that
+``--time-limit`` stopped: the rerun continues them. Such a stop ends the sweep (its time is up).
+Summarise with ``python benchmarks/summarize.py``.
 
 Example:
     python benchmarks/reproduce.py --method asc2d --dataset usps --seeds 0 1 2 -- --budget paper
@@ -16,10 +17,12 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
+EXIT_TIME_LIMIT = 75  # tfdeepclust.training.time_limit.EXIT_TIME_LIMIT (no TF import here)
 
 
 def main() -> int:
@@ -38,8 +41,10 @@ def main() -> int:
     for seed in args.seeds:
         dest = RESULTS / f"{name}_{args.dataset}_seed{seed}.json"
         if dest.exists():
-            print(f"skip {dest.name}: exists")
-            continue
+            if _stop_reason(dest) != "time_limit":
+                print(f"skip {dest.name}: exists")
+                continue
+            print(f"{dest.name} was stopped by its time limit: continuing it", flush=True)
         out_dir = ROOT / "runs" / "bench" / f"{name}_{args.dataset}_seed{seed}"
         cmd = [
             sys.executable,
@@ -55,17 +60,43 @@ def main() -> int:
             *extra,
         ]
         print("$", " ".join(cmd), flush=True)
+        started = time.time()
         rc = subprocess.run(cmd, cwd=ROOT).returncode
+        results = out_dir / "results.json"
+        fresh = results.is_file() and results.stat().st_mtime >= started
+        if rc == EXIT_TIME_LIMIT:
+            # The run saved its state; the same command continues it. Results so far (when
+            # the clustering phase had begun) are kept, marked by stop_reason "time_limit".
+            print(
+                "stopped by --time-limit: rerun this command to continue"
+                + (f" (results so far in {dest.name})" if fresh else ""),
+                flush=True,
+            )
+            if fresh:
+                _keep(results, dest, args.tag, cmd)
+            return rc
         if rc != 0:
             print(f"run failed with exit code {rc}", flush=True)
             return rc
-        result = json.loads((out_dir / "results.json").read_text())
-        result["benchmark"] = {"tag": args.tag or None, "command": cmd[1:]}
-        tmp = dest.with_suffix(".tmp")
-        tmp.write_text(json.dumps(result, indent=2) + "\n")
-        shutil.move(tmp, dest)
-        print(f"wrote {dest}", flush=True)
+        _keep(results, dest, args.tag, cmd)
     return 0
+
+
+def _stop_reason(path: Path) -> str | None:
+    try:
+        return json.loads(path.read_text()).get("convergence", {}).get("stop_reason")
+    except (OSError, ValueError):
+        return None
+
+
+def _keep(results: Path, dest: Path, tag: str, cmd: list[str]) -> None:
+    """Copies a run's results JSON to ``dest`` (atomically), with the benchmark's command."""
+    result = json.loads(results.read_text())
+    result["benchmark"] = {"tag": tag or None, "command": cmd[1:]}
+    tmp = dest.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, indent=2) + "\n")
+    shutil.move(tmp, dest)
+    print(f"wrote {dest}", flush=True)
 
 
 if __name__ == "__main__":

@@ -130,7 +130,12 @@ def main() -> None:
         acc = [x["acc"] for x in m if x["acc"] is not None]
         nmi = [x["nmi"] for x in m if x["nmi"] is not None]
         ari = [x["ari"] for x in m if x["ari"] is not None]
-        iters = [r["convergence"].get("n_iter") for r in runs]
+        # A run that --time-limit ended is unfinished: say so beside its iterations.
+        iters = [
+            f"{r['convergence'].get('n_iter')}"
+            + (" (time limit)" if r["convergence"].get("stop_reason") == "time_limit" else "")
+            for r in runs
+        ]
         wall = [r["wall_time_s"]["total"] for r in runs]
         paper = PAPER.get((_variant(runs[0]), ds))
         print(

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from helpers import REPO, run_python
+from helpers import NARROW_ASC2D, REPO, run_python
 
 
 @pytest.mark.slow
@@ -30,13 +30,7 @@ def test_two_deterministic_runs_give_identical_labels(tmp_path):
             tmp_path / f"cache_{name}",
             "--verbose",
             "0",
-            # Narrow networks keep the two runs short; determinism is what is under test.
-            "--filters",
-            "8",
-            "16",
-            "16",
-            "--disc-hidden",
-            "64",
+            *NARROW_ASC2D,  # keeps the two runs short; determinism is what is under test
             cwd=tmp_path,
         )
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

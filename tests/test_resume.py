@@ -10,12 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import run_python
+from helpers import NARROW_ASC2D, run_python
 
 REPO = Path(__file__).resolve().parents[1]
-# Narrow networks: these tests are about checkpoints and output folders, and the paper's
-# 2000-2000 discriminator would make each iteration ~10x slower.
-SMALL = ["--filters", "8", "16", "16", "--disc-hidden", "64"]
 
 
 @pytest.mark.slow
@@ -41,7 +38,7 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path):
         "--no-export",
         "--verbose",
         "0",
-        *SMALL,
+        *NARROW_ASC2D,
     ]
     env = dict(os.environ, PYTHONPATH=str(REPO))
     proc = subprocess.Popen(
@@ -99,7 +96,7 @@ def test_checkpoint_of_another_configuration_is_not_resumed(tmp_path):
         "--no-export",
         "--pretrain-cache-dir",
         str(tmp_path / "c"),
-        *SMALL,
+        *NARROW_ASC2D,
         cwd=tmp_path,
         timeout=300,
     )
@@ -123,7 +120,7 @@ def test_default_output_dir_moves_foreign_checkpoints_aside(tmp_path):
         str(tmp_path / "c"),
         "--verbose",
         "0",
-        *SMALL,
+        *NARROW_ASC2D,
         cwd=tmp_path,
         timeout=300,
     )

@@ -43,6 +43,9 @@ def train(method: str, data, y=None, *, n_clusters: int | None = None, **options
     Raises:
         TypeError: On an option that neither the shared nor the method's options have.
         DataError: On unusable data (the message names the fix).
+        TimeLimitReached: ``time_limit`` (seconds or ``"90m"``) ended the pretraining; calling
+            again continues it. A clustering phase it ended returns results with
+            ``convergence.stop_reason == "time_limit"``, and calling again continues that too.
     """
     from tfdeepclust.config import CommonConfig
     from tfdeepclust.data import ClusteringData, from_arrays

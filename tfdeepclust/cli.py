@@ -35,6 +35,15 @@ def _non_negative_int(v: str) -> int:
     return n
 
 
+def _duration(v: str) -> float:
+    from tfdeepclust.training.time_limit import parse_duration
+
+    try:
+        return parse_duration(v)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def _scalar_type(tp):
     """The argparse type of a dataclass field annotation (unwrapping ``X | None``)."""
     if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
@@ -217,6 +226,15 @@ def build_parser(
         help="end the clustering phase (stop reason 'collapsed') after this many target "
         "refreshes in a row with >= 90%% of the samples in one cluster; 0 = never",
     )
+    g.add_argument(
+        "--time-limit",
+        type=_duration,
+        default=None,
+        help="wall-clock budget of the run (5400, 90m, 2h30m): training stops before it "
+        "would run out, at a saved point (pretraining: an epoch's backup, clustering: a "
+        "checkpoint), and the same command continues from there; exit code 75. The closing "
+        "evaluation and export come after it, so leave them a margin",
+    )
     g = p.add_argument_group("outputs")
     g.add_argument(
         "--output-dir",
@@ -361,6 +379,7 @@ def parse_args(parser: argparse.ArgumentParser, method_config_cls, argv=None):
         tol=ns.tol,
         kmeans_n_init=ns.kmeans_n_init,
         collapse_patience=ns.collapse_patience,
+        time_limit=ns.time_limit,
         output_dir=ns.output_dir,
         export_dir=ns.export_dir,
         export=ns.export,

@@ -83,9 +83,9 @@ def paper_profile(recipe, common, cfg, data, convergence: dict | None = None) ->
     the paper recipe: the ``paper`` budget and the method's defaults (its reading of the paper).
 
     ``maxiter`` does not count when the run stopped on tol before either cap, since the cap did
-    not bind; the collapse stop counts only when it ended the run. Fields a config lists in
-    ``OPERATIONAL_FIELDS`` (diagnostics, checkpoint cadence) do not change the method and are
-    skipped.
+    not bind; the collapse stop and the time limit count only when they ended the run. Fields a
+    config lists in ``OPERATIONAL_FIELDS`` (diagnostics, checkpoint cadence) do not change the
+    method and are skipped.
 
     Args:
         recipe: The method's recipe (its ``budgets``, ``config_cls``, ``resolve_config``).
@@ -121,6 +121,8 @@ def paper_profile(recipe, common, cfg, data, convergence: dict | None = None) ->
         del deviations["maxiter"]  # the cap did not bind
     if conv.get("stop_reason") == "collapsed":  # the papers train on; our stop bound
         deviations["collapse_patience"] = {"paper": 0, "used": common.collapse_patience}
+    if conv.get("stop_reason") == "time_limit":  # ended before the recipe's own stops
+        deviations["time_limit"] = {"paper": None, "used": common.time_limit}
     if data.y is not None and data.n_clusters != len(np.unique(data.y)):
         deviations["n_clusters"] = {"paper": int(len(np.unique(data.y))), "used": data.n_clusters}
     skip = set(getattr(recipe.config_cls, "OPERATIONAL_FIELDS", ()))

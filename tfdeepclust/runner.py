@@ -241,7 +241,10 @@ def _run(
     from tfdeepclust.atomic import atomic_write_json
     from tfdeepclust.metrics import label_free_metrics, supervised_metrics
     from tfdeepclust.results import git_sha, machine_info, package_versions, paper_profile
+    from tfdeepclust.training.time_limit import TimeLimit, parse_duration
 
+    if common.time_limit is not None:  # seconds from here on (the API also takes "90m")
+        common = dataclasses.replace(common, time_limit=parse_duration(common.time_limit))
     sha = git_sha()  # the code that starts the run (files may change while it trains)
     keras.utils.set_random_seed(common.seed)
     if common.deterministic:
@@ -270,11 +273,16 @@ def _run(
     out_dir.mkdir(parents=True, exist_ok=True)
     results_path = _results_path(out_dir, common.overwrite)
 
+    limit_s = common.time_limit
+
     def phase_callbacks(phase: str) -> list:
-        # One TensorBoard run per phase (pretrain / cluster), so step counters do not collide.
-        if not common.tensorboard:
-            return []
-        return [keras.callbacks.TensorBoard(log_dir=str(out_dir / "tensorboard" / phase))]
+        cbs = []
+        if limit_s is not None:  # counted from the start of the run, across both phases
+            cbs.append(TimeLimit(limit_s, "epoch" if phase == "pretrain" else "step", t_start))
+        if common.tensorboard:
+            # One TensorBoard run per phase (pretrain / cluster): step counters do not collide.
+            cbs.append(keras.callbacks.TensorBoard(log_dir=str(out_dir / "tensorboard" / phase)))
+        return cbs
 
     cfg = resolve_method_config(recipe, cfg, common, data)
     model = build_seeded(recipe, cfg, common, data)
@@ -450,7 +458,13 @@ def _print_summary(r: dict) -> None:
         )
     else:
         print("no labels: ACC/NMI/ARI not computed")
-    if r["convergence"].get("stop_reason") == "collapsed":
+    if r["convergence"].get("stop_reason") == "time_limit":
+        print(
+            f"STOPPED BY THE TIME LIMIT ({r['config'].get('time_limit'):.0f} s): these are the "
+            "results so far. Rerun the same command to continue from the checkpoint (the "
+            "limit counts again from the rerun's start)."
+        )
+    elif r["convergence"].get("stop_reason") == "collapsed":
         print(
             "WARNING: training stopped because one cluster held >= 90 % of the samples at "
             f"{r['config'].get('collapse_patience')} target refreshes in a row. Try a lower "
@@ -491,6 +505,7 @@ def main(recipe: Recipe, argv=None) -> int:
     from tfdeepclust.data.dataset import DataError
     from tfdeepclust.distribute import StrategyError
     from tfdeepclust.training.divergence import TrainingDivergedError
+    from tfdeepclust.training.time_limit import EXIT_TIME_LIMIT, TimeLimitReached
 
     if opts is not None:
         try:
@@ -500,12 +515,19 @@ def main(recipe: Recipe, argv=None) -> int:
                     "--tune runs its trials with the default strategy; drop --strategy (or "
                     "tune on one device and train the best settings with --strategy)."
                 )
+            if common.time_limit is not None:
+                raise ValueError(
+                    "--time-limit applies to single runs; a sweep is bounded by --max-trials "
+                    "and resumes where it stopped when rerun."
+                )
         except ValueError as e:
             print(f"error: {e}")
             return 2
     try:
         if opts is None:
-            run(recipe, common, cfg)
+            res = run(recipe, common, cfg)
+            if res["convergence"].get("stop_reason") == "time_limit":
+                return EXIT_TIME_LIMIT
         else:
             from tfdeepclust.tuning import tune
 
@@ -516,6 +538,9 @@ def main(recipe: Recipe, argv=None) -> int:
     except TrainingDivergedError as e:
         print(f"error: {e}")
         return 3
+    except TimeLimitReached as e:
+        print(f"stopped: {e}")
+        return EXIT_TIME_LIMIT
     except ValueError as e:
         # Bad option values (e.g. --augment flip) are checked where they are used and raise
         # ValueError; the message names the valid values, a traceback adds nothing for a user.

@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from tfdeepclust.data.dataset import DataError
 from tfdeepclust.data.pipeline import make_train_dataset, steps_per_epoch
 from tfdeepclust.losses.reconstruction import REDUCTIONS, squared_error
 from tfdeepclust.training.divergence import DivergenceGuard, TrainingDivergedError
+from tfdeepclust.training.time_limit import TimeLimit, TimeLimitReached, fired, has_time_limit
 
 
 def pretrain_cache_key(**fields) -> str:
@@ -125,25 +127,47 @@ def fit_or_load(
     if epochs > 0:
         guard = DivergenceGuard()
         cbs = [guard, *(callbacks or [])]
+        backup = None
         if cache_path is not None:
-            # Keras deletes the backup when fit completes.
-            backup = str(cache_path) + ".backup"
-            cbs.insert(0, keras.callbacks.BackupAndRestore(backup))
-            ledger = _TimeLedger(Path(str(cache_path) + ".time.json"), Path(backup).is_dir())
+            # Removed below once fit completes; kept when the time limit stopped it.
+            backup = Path(str(cache_path) + ".backup")
+            cbs.insert(0, keras.callbacks.BackupAndRestore(str(backup), delete_checkpoint=False))
+            ledger = _TimeLedger(Path(str(cache_path) + ".time.json"), backup.is_dir())
             cbs.insert(1, ledger)
+        elif has_time_limit(cbs):
+            print(
+                "[pretrain] no pretraining cache (--pretrain-cache-dir is empty), so the time "
+                "limit cannot stop the pretraining without losing it: it is not applied here",
+                flush=True,
+            )
+            cbs = [c for c in cbs if not isinstance(c, TimeLimit)]
         hist = trainer.fit(ds, epochs=epochs, steps_per_epoch=steps, verbose=verbose, callbacks=cbs)
+        limit = fired(cbs)
+        # (A limit that fired after the last epoch stopped nothing.)
+        if limit is not None and not guard.diverged and ledger.epochs_done < epochs:
+            done = ledger.epochs_done
+            raise TimeLimitReached(
+                f"the time limit ({limit.limit_s:.0f} s) stopped the pretraining after epoch "
+                f"{done} of {epochs}; the next epoch would not have ended in time. Its backup "
+                f"is kept in {backup}: rerun the same command to continue from epoch {done + 1}."
+            )
         if guard.diverged:
+            if backup is not None:  # its epochs led to the divergence: no resuming from them
+                shutil.rmtree(backup, ignore_errors=True)
             raise TrainingDivergedError(
                 f"Pretraining: {guard.describe().replace('iteration', 'step')}. Nothing was "
                 "cached. Lower the pretraining learning rate and rerun."
             )
-        final = float(hist.history["loss"][-1])
+        losses = hist.history.get("loss")  # none when a backup already held every epoch
+        final = float(losses[-1]) if losses else None
     if cache_path is not None:
         cache_path = Path(cache_path)
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache_path.with_name(f".tmp-{os.getpid()}-{cache_path.name}")
         weights_model.save_weights(tmp)
         os.replace(tmp, cache_path)
+        if epochs > 0:  # only now: a kill before the weights were cached still resumes
+            shutil.rmtree(str(cache_path) + ".backup", ignore_errors=True)
     wall = time.perf_counter() - t0
     out = {
         "cached": False,
@@ -180,6 +204,7 @@ class _TimeLedger(keras.callbacks.Callback):
             with contextlib.suppress(ValueError, OSError):
                 self.prior.update(json.loads(path.read_text()))
         self.resumed_at_epoch = self.prior["epochs_done"] if resuming else 0
+        self.epochs_done = self.resumed_at_epoch
 
     def on_epoch_end(self, epoch, logs=None):
         state = {
@@ -187,4 +212,5 @@ class _TimeLedger(keras.callbacks.Callback):
             "processes": self.prior["processes"] + 1,
             "epochs_done": epoch + 1,
         }
+        self.epochs_done = epoch + 1
         atomic_write_json(self.path, state)

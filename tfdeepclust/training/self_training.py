@@ -12,6 +12,7 @@ from tfdeepclust.data.pipeline import make_train_dataset, steps_per_epoch
 from tfdeepclust.training.checkpointing import CheckpointEvery
 from tfdeepclust.training.divergence import DivergenceGuard, TrainingDivergedError
 from tfdeepclust.training.target_refresh import TargetRefresh
+from tfdeepclust.training.time_limit import fired
 
 
 def run_self_training(
@@ -33,8 +34,9 @@ def run_self_training(
     parallel_augment: bool = False,
     collapse_patience: int = DEFAULT_COLLAPSE_PATIENCE,
 ) -> dict:
-    """Trains ``model`` (whose ``train_step`` gathers targets by sample id) until tol, maxiter
-    or a collapse stops it.
+    """Trains ``model`` (whose ``train_step`` gathers targets by sample id) until tol, maxiter,
+    a collapse or a :class:`~tfdeepclust.training.time_limit.TimeLimit` among ``callbacks``
+    stops it.
 
     The model must be compiled and have its centroids initialised (or restored). Keras epochs
     here are passes over the data (``ceil(N / batch)`` steps); the callback stops mid-epoch.
@@ -106,6 +108,15 @@ def run_self_training(
             "weights and rerun (another setting starts a new run; the same command resumes from "
             "the kept checkpoint)."
         )
+    # The time limit stops fit only when no other rule did at the same step.
+    if refresh.stop_reason_ is None and fired(callbacks) is not None:
+        refresh.stop_reason_ = "time_limit"
+        if verbose:
+            print(
+                f"[stop] time_limit at iteration {int(store.iteration.numpy())}: the next "
+                "step would not have ended in time",
+                flush=True,
+            )
     return {
         "converged": refresh.converged_,
         "stop_reason": refresh.stop_reason_ or "maxiter",

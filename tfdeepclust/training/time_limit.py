@@ -1,0 +1,131 @@
+"""``--time-limit``: end training before a wall-clock budget runs out, losing nothing.
+
+A batch scheduler (Slurm's ``--time``, a CI job, a working session) kills a job at its limit,
+and the work since the last checkpoint dies with it. With a time limit the run stops itself
+first, at a point that is saved, and the same command continues from there:
+
+* pretraining stops at the end of the last epoch predicted to finish in time (its per-epoch
+  backup holds that epoch); :class:`TimeLimitReached` then ends the run without results;
+* the clustering phase stops after the last step predicted to finish in time; the checkpoint
+  written when ``fit`` ends holds it, and the run closes as usual (evaluation, results JSON,
+  export) with ``stop_reason: "time_limit"``.
+
+The prediction is the mean duration of an epoch (pretraining) or a step (clustering, target
+refreshes included) so far in this process. The limit counts from the start of the run; the
+closing evaluation and export come after the last step, so leave a margin for them.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import keras
+import numpy as np
+
+# The exit code of a run stopped by its time limit: EX_TEMPFAIL ("try again later"), so a job
+# script can tell "rerun to continue" from success (0) and from errors (2, 3).
+EXIT_TIME_LIMIT = 75
+
+_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*([smhd]?)")
+
+
+class TimeLimitReached(Exception):  # noqa: N818 (a planned stop, not an error)
+    """Pretraining stopped by the time limit; its backup is kept and a rerun resumes it."""
+
+
+def parse_duration(text: str | float | int) -> float:
+    """Seconds in a duration such as ``5400``, ``90m``, ``1.5h`` or ``2h30m``.
+
+    Raises:
+        ValueError: The text is not a positive duration.
+    """
+    if isinstance(text, int | float):
+        seconds = float(text)
+    else:
+        s = text.strip().lower().replace(" ", "")
+        parts = _PART.findall(s)
+        # "1h30" could mean 30 s or 30 min: a bare number is only accepted on its own.
+        bare = len(parts) > 1 and any(u == "" for _, u in parts)
+        if not s or bare or "".join(f"{n}{u}" for n, u in parts) != s:
+            raise ValueError(
+                f"--time-limit {text!r} is not a duration: give seconds (5400) or a number with "
+                "a unit s, m, h or d, e.g. 90m, 1.5h or 2h30m."
+            )
+        seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    if not seconds > 0:
+        raise ValueError(f"--time-limit must be positive, got {text!r}.")
+    return seconds
+
+
+class TimeLimit(keras.callbacks.Callback):
+    """Stops ``fit`` when the next epoch (or step) would end after the time limit.
+
+    Args:
+        limit_s: The run's time budget in seconds.
+        per: ``"epoch"`` (pretraining: stop only where the per-epoch backup was just written)
+            or ``"step"`` (clustering: the checkpoint written at the end of ``fit`` saves any
+            step).
+        start: ``time.perf_counter()`` at the start of the run (default: now).
+
+    After ``fit``: ``fired`` (this callback stopped it) and ``done``, the epochs or steps this
+    process finished.
+    """
+
+    def __init__(self, limit_s: float, per: str = "step", start: float | None = None):
+        super().__init__()
+        if per not in ("epoch", "step"):
+            raise ValueError(f"per must be 'epoch' or 'step', got {per!r}")
+        self.limit_s, self.per = float(limit_s), per
+        self.end = (time.perf_counter() if start is None else start) + self.limit_s
+        self.fired = False
+        self.done = 0
+        self._t0 = time.perf_counter()
+
+    def remaining_s(self) -> float:
+        return self.end - time.perf_counter()
+
+    def on_train_begin(self, logs=None):
+        self._t0, self.done, self.fired = time.perf_counter(), 0, False
+
+    def _tick(self) -> None:
+        self.done += 1
+        if self.model.stop_training:  # another rule (tol, maxiter, divergence) stopped it first
+            return
+        next_cost = (time.perf_counter() - self._t0) / self.done
+        stop = next_cost > self.remaining_s()
+        # Multi-worker runs: every worker takes the chief's decision, so all leave fit together.
+        from tfdeepclust.distribute import agree_with_chief
+
+        stop = bool(agree_with_chief(np.array([stop]), self.model.distribute_strategy)[0])
+        if stop:
+            self.fired = True
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.per == "epoch":
+            self._tick()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.per == "step":
+            self._tick()
+
+
+def fired(callbacks) -> TimeLimit | None:
+    """The :class:`TimeLimit` among ``callbacks`` that stopped its ``fit``, if any."""
+    return next((c for c in callbacks or () if isinstance(c, TimeLimit) and c.fired), None)
+
+
+def has_time_limit(callbacks) -> bool:
+    return any(isinstance(c, TimeLimit) for c in callbacks or ())
+
+
+__all__ = [
+    "EXIT_TIME_LIMIT",
+    "TimeLimit",
+    "TimeLimitReached",
+    "fired",
+    "has_time_limit",
+    "parse_duration",
+]
