@@ -4,6 +4,7 @@ Each run is a separate ``train_<method>.py`` process (clean TF state, the same c
 runs). Results land in ``benchmarks/results/<method>[-<tag>]_<dataset>_seed<k>.json``. Existing
 files are skipped, so an interrupted sweep resumes where it stopped, except those of runs that
 ``--time-limit`` stopped: the rerun continues them. Such a stop ends the sweep (its time is up).
+A results file that cannot be read is moved aside (``.unreadable``) and its run done again.
 Summarise with ``python benchmarks/summarize.py``.
 
 Example:
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -22,6 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
+UNREADABLE = "unreadable"  # _stop_reason of a results file that is not valid JSON
 EXIT_TIME_LIMIT = 75  # tfdeepclust.training.time_limit.EXIT_TIME_LIMIT (no TF import here)
 
 
@@ -41,10 +42,16 @@ def main() -> int:
     for seed in args.seeds:
         dest = RESULTS / f"{name}_{args.dataset}_seed{seed}.json"
         if dest.exists():
-            if _stop_reason(dest) != "time_limit":
+            reason = _stop_reason(dest)
+            if reason == UNREADABLE:
+                aside = dest.with_name(dest.name + ".unreadable")
+                dest.replace(aside)
+                print(f"{dest.name} is not valid JSON: moved to {aside.name}, running it again")
+            elif reason != "time_limit":
                 print(f"skip {dest.name}: exists")
                 continue
-            print(f"{dest.name} was stopped by its time limit: continuing it", flush=True)
+            else:
+                print(f"{dest.name} was stopped by its time limit: continuing it", flush=True)
         out_dir = ROOT / "runs" / "bench" / f"{name}_{args.dataset}_seed{seed}"
         cmd = [
             sys.executable,
@@ -83,19 +90,24 @@ def main() -> int:
 
 
 def _stop_reason(path: Path) -> str | None:
+    """The run's ``convergence.stop_reason``, or ``UNREADABLE`` when the file is not a JSON
+    object (e.g. hand-edited or a merge conflict left in it)."""
     try:
-        return json.loads(path.read_text()).get("convergence", {}).get("stop_reason")
-    except (OSError, ValueError):
-        return None
+        result = json.loads(path.read_text())
+    except ValueError:
+        return UNREADABLE
+    if not isinstance(result, dict):
+        return UNREADABLE
+    return (result.get("convergence") or {}).get("stop_reason")
 
 
 def _keep(results: Path, dest: Path, tag: str, cmd: list[str]) -> None:
     """Copies a run's results JSON to ``dest`` (atomically), with the benchmark's command."""
+    from tfdeepclust.atomic import atomic_write_json  # TF-free, unlike most of the package
+
     result = json.loads(results.read_text())
     result["benchmark"] = {"tag": tag or None, "command": cmd[1:]}
-    tmp = dest.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=2) + "\n")
-    shutil.move(tmp, dest)
+    atomic_write_json(dest, result)
     print(f"wrote {dest}", flush=True)
 
 

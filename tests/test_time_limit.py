@@ -149,26 +149,6 @@ def test_without_a_cache_the_pretraining_is_not_cut_short(tmp_path, capsys):
     assert "cannot stop the pretraining without losing it" in capsys.readouterr().out
 
 
-def test_reproduce_script_continues_only_results_the_time_limit_stopped(tmp_path):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("reproduce", REPO / "benchmarks/reproduce.py")
-    reproduce = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(reproduce)
-    assert reproduce.EXIT_TIME_LIMIT == EXIT_TIME_LIMIT  # kept apart to avoid importing TF
-    run = tmp_path / "results.json"
-    run.write_text(json.dumps({"convergence": {"stop_reason": "time_limit", "n_iter": 7}}))
-    dest = tmp_path / "asc2d_x_seed0.json"
-    reproduce._keep(run, dest, "tag", ["train_asc2d.py", "--seed", "0"])
-    kept = json.loads(dest.read_text())
-    assert kept["benchmark"] == {"tag": "tag", "command": ["--seed", "0"]}
-    assert reproduce._stop_reason(dest) == "time_limit"  # so a rerun continues it
-    dest.write_text(json.dumps({"convergence": {"stop_reason": "maxiter"}}))
-    assert reproduce._stop_reason(dest) == "maxiter"  # a finished run is skipped
-    dest.write_text("{truncated")
-    assert reproduce._stop_reason(dest) is None
-
-
 @pytest.mark.slow
 def test_a_run_sliced_by_the_time_limit_ends_as_one_run(tmp_path):
     """Slice 1 stops in pretraining (no results), slice 2 finishes pretraining and stops after

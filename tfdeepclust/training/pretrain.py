@@ -18,7 +18,7 @@ from tfdeepclust.data.dataset import DataError
 from tfdeepclust.data.pipeline import make_train_dataset, steps_per_epoch
 from tfdeepclust.losses.reconstruction import REDUCTIONS, squared_error
 from tfdeepclust.training.divergence import DivergenceGuard, TrainingDivergedError
-from tfdeepclust.training.time_limit import TimeLimit, TimeLimitReached, fired, has_time_limit
+from tfdeepclust.training.time_limit import TimeLimit, TimeLimitReached, fired
 
 
 def pretrain_cache_key(**fields) -> str:
@@ -124,17 +124,16 @@ def fit_or_load(
         }
     final = None
     ledger = None
+    # Removed below once the weights are cached; kept when the time limit stopped the fit.
+    backup = None if cache_path is None else Path(f"{cache_path}.backup")
     if epochs > 0:
         guard = DivergenceGuard()
         cbs = [guard, *(callbacks or [])]
-        backup = None
-        if cache_path is not None:
-            # Removed below once fit completes; kept when the time limit stopped it.
-            backup = Path(str(cache_path) + ".backup")
-            cbs.insert(0, keras.callbacks.BackupAndRestore(str(backup), delete_checkpoint=False))
-            ledger = _TimeLedger(Path(str(cache_path) + ".time.json"), backup.is_dir())
-            cbs.insert(1, ledger)
-        elif has_time_limit(cbs):
+        if backup is not None:
+            ledger = _TimeLedger(Path(f"{cache_path}.time.json"), backup.is_dir())
+            backup_cb = keras.callbacks.BackupAndRestore(str(backup), delete_checkpoint=False)
+            cbs = [backup_cb, ledger, *cbs]
+        elif any(isinstance(c, TimeLimit) for c in cbs):
             print(
                 "[pretrain] no pretraining cache (--pretrain-cache-dir is empty), so the time "
                 "limit cannot stop the pretraining without losing it: it is not applied here",
@@ -167,7 +166,7 @@ def fit_or_load(
         weights_model.save_weights(tmp)
         os.replace(tmp, cache_path)
         if epochs > 0:  # only now: a kill before the weights were cached still resumes
-            shutil.rmtree(str(cache_path) + ".backup", ignore_errors=True)
+            shutil.rmtree(backup, ignore_errors=True)
     wall = time.perf_counter() - t0
     out = {
         "cached": False,

@@ -117,15 +117,10 @@ def fired(callbacks) -> TimeLimit | None:
     return next((c for c in callbacks or () if isinstance(c, TimeLimit) and c.fired), None)
 
 
-def has_time_limit(callbacks) -> bool:
-    return any(isinstance(c, TimeLimit) for c in callbacks or ())
-
-
 __all__ = [
     "EXIT_TIME_LIMIT",
     "TimeLimit",
     "TimeLimitReached",
     "fired",
-    "has_time_limit",
     "parse_duration",
 ]
