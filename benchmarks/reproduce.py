@@ -43,15 +43,15 @@ def main() -> int:
         dest = RESULTS / f"{name}_{args.dataset}_seed{seed}.json"
         if dest.exists():
             reason = _stop_reason(dest)
-            if reason == UNREADABLE:
+            if reason == "time_limit":
+                print(f"{dest.name} was stopped by its time limit: continuing it", flush=True)
+            elif reason == UNREADABLE:
                 aside = dest.with_name(dest.name + ".unreadable")
                 dest.replace(aside)
                 print(f"{dest.name} is not valid JSON: moved to {aside.name}, running it again")
-            elif reason != "time_limit":
+            else:
                 print(f"skip {dest.name}: exists")
                 continue
-            else:
-                print(f"{dest.name} was stopped by its time limit: continuing it", flush=True)
         out_dir = ROOT / "runs" / "bench" / f"{name}_{args.dataset}_seed{seed}"
         cmd = [
             sys.executable,
