@@ -191,6 +191,41 @@ def test_bad_npz_is_rejected(tmp_path, arrays, message):
         load_dataset(f"npz:{tmp_path / 'bad.npz'}", n_clusters=2)
 
 
+def test_a_file_that_is_not_an_npz_archive_is_named_as_such(tmp_path):
+    (tmp_path / "text.npz").write_text("hello\n")
+    with pytest.raises(DataError, match="is not an .npz archive"):
+        load_dataset(f"npz:{tmp_path / 'text.npz'}", n_clusters=2)
+    with open(tmp_path / "single.npz", "wb") as f:
+        np.save(f, np.ones((10, 4)))
+    with pytest.raises(DataError, match=r"single .npy array \(np.save\)"):
+        load_dataset(f"npz:{tmp_path / 'single.npz'}", n_clusters=2)
+    np.savez(tmp_path / "obj.npz", x=np.array([1, "a"], dtype=object))
+    with pytest.raises(DataError, match="object arrays"):
+        load_dataset(f"npz:{tmp_path / 'obj.npz'}", n_clusters=2)
+
+
+@pytest.mark.parametrize(
+    "low, high, ok",
+    [
+        (0.0, 1.0, True),
+        (0.0, 255.0, True),
+        (-5.0, -4.0, False),
+        (-0.5, 0.5, False),
+        (3e3, 1e9, False),
+        (1.0, 300.0, False),
+    ],
+)
+def test_the_image_value_range_rule_is_the_same_below_0_and_above_255(tmp_path, low, high, ok):
+    x = np.linspace(low, high, 10 * 8 * 8, dtype=np.float32).reshape(10, 8, 8)
+    np.savez(tmp_path / "img.npz", x=x)
+    if ok:
+        d = load_dataset(f"npz:{tmp_path / 'img.npz'}", n_clusters=2)
+        assert d.x.min() >= 0.0 and d.x.max() <= 1.0
+    else:
+        with pytest.raises(DataError, match="expected \\[0, 1\\] or \\[0, 255\\]"):
+            load_dataset(f"npz:{tmp_path / 'img.npz'}", n_clusters=2)
+
+
 def test_truncated_npz(tmp_path):
     np.savez(tmp_path / "ok.npz", x=np.ones((100, 10)))
     data = (tmp_path / "ok.npz").read_bytes()

@@ -120,12 +120,11 @@ def test_rejects_tabular_input_and_no_mi_term():
         DFVC((16, 16, 1), 3, use_global=False, use_local=False, use_cmi=False, **TINY)
 
 
-# The 96-px case runs eagerly: tracing ResNet-18's train step takes ~20 s, and the compiled
-# path of the same trunk is covered by the 32-px case.
-@pytest.mark.parametrize("shape, fmap, eager", [((32, 32, 3), 4, False), ((96, 96, 3), 6, True)])
-def test_resnet18_trunk_trains_on_colour_images(shape, fmap, eager):
+# Both cases run compiled, as training does: the eager 96-px step segfaulted in oneDNN's
+# conv2d_backprop_filter on an AVX-512 host (TF 2.21), a path no training run takes.
+@pytest.mark.parametrize("shape, fmap", [((32, 32, 3), 4), ((96, 96, 3), 6)])
+def test_resnet18_trunk_trains_on_colour_images(shape, fmap):
     model = _model(shape, k=3, trunk="auto", base_filters=4, fc_units=16)
-    model.run_eagerly = eager
     assert model.trunk == "resnet18"
     assert tuple(model.feature_encoder.outputs[0].shape[1:3]) == (fmap, fmap)
     x = np.random.default_rng(0).random((8, *shape)).astype("float32")

@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -45,8 +46,12 @@ def test_one_step_on_two_replicas_equals_one_device_for_every_method():
         for k, v in r["losses_default"].items():
             assert r["losses_mirrored"][k] == pytest.approx(v, rel=1e-5, abs=1e-5), (name, k)
         # The step moved the weights, and both strategies moved them the same way.
+        # Measured on AVX-512 and oneDNN on / off: relative step difference <= 2.1e-4 (DFVC, a
+        # deep conv net with batch norm), largest single-weight difference <= 0.12 % of the
+        # largest update. A wrong reduction (a replica's share counted twice, one replica's
+        # gradient alone) moves the step by tens of percent.
         assert r["weights_max_abs_update"] > 1e-5, name
-        assert r["weights_max_abs_diff"] <= 2e-5, name
+        assert r["update_rel_l2_diff"] < 2e-3, name
         assert r["weights_max_abs_diff"] < 0.01 * r["weights_max_abs_update"], name
         if r["predict_max_abs_diff"] is not None:
             assert r["predict_max_abs_diff"] < 1e-5, name
@@ -171,3 +176,52 @@ def test_two_local_workers_train_together_and_only_the_chief_writes(tmp_path):
     versions = sorted(p.name for p in (tmp_path / "models" / "adec_mice_protein").iterdir())
     assert versions == ["1"]
     assert "tfdeepclust_worker_" in logs[1] and "tfdeepclust_worker_" not in logs[0]
+
+
+# Narrow networks so each script run takes seconds; the callbacks are what is under test.
+_NARROW = {
+    "asc2d": ["--filters", "8", "16", "16", "--disc-hidden", "64"],
+    "adec": ["--hidden", "32", "32", "64", "--disc-hidden", "32", "--diagnostics-every", "10"],
+    "dfvc": [
+        *("--filters", "8", "16", "16", "32", "--fc-units", "32"),
+        *("--critic-hidden", "16", "--latent-dim", "8"),
+    ],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "method, strategy, replicas",
+    [
+        ("asc2d", "default", 0),
+        ("asc2d", "mirrored", 2),
+        ("adec", "default", 0),
+        ("adec", "mirrored", 1),  # one-device MirroredStrategy: variables are distributed too
+        ("adec", "mirrored", 2),
+        ("dfvc", "default", 0),
+        ("dfvc", "mirrored", 2),
+    ],
+)
+def test_every_script_runs_end_to_end_under_every_strategy(tmp_path, method, strategy, replicas):
+    """The quick budget with every clustering-phase callback on: target refresh, checkpoints,
+    the time limit (far), FR/FD (ADEC), then the export. Exit 0 and complete results."""
+    args = [
+        REPO / f"train_{method}.py",
+        *("--quick", "--subset", "300", "--batch-size", "64", "--verbose", "0"),
+        *("--strategy", strategy, "--cpu-replicas", str(replicas), "--time-limit", "1h"),
+        *("--output-dir", tmp_path / "out", "--export-dir", tmp_path / "models"),
+        *("--pretrain-cache-dir", tmp_path / "cache"),
+        *_NARROW[method],
+    ]
+    proc = run_python(*args, cwd=tmp_path, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    res = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert res["convergence"]["n_iter"] > 0
+    assert res["convergence"]["stop_reason"] in ("maxiter", "tol")
+    assert len(res["history"]) >= 2 and all(0.0 <= h["acc"] <= 1.0 for h in res["history"])
+    assert sum(res["label_free"]["cluster_sizes"]) == 300
+    assert any((tmp_path / "out" / "checkpoints").glob("*.index"))
+    if method == "adec":
+        diag = res["diagnostics"]
+        assert diag and all(-1.0 <= d["fr"] <= 1.0 for d in diag)
+    assert (Path(res["export_path"]) / "saved_model.pb").is_file()

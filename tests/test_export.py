@@ -104,6 +104,41 @@ def test_fresh_process_matches_model_predict(exported, trained, tmp_path):
     assert np.abs(out["e"] - ref["embedding"]).max() < 1e-5
 
 
+@pytest.mark.parametrize("onednn", ["0", "1"])
+def test_a_malformed_request_fails_alone(exported, tmp_path, onednn):
+    """Wrong rank or shape is an error for that request, never a process abort (oneDNN's
+    convolution aborts on a rank-2 tensor), and an empty batch gets empty outputs (oneDNN's
+    fused convolution fails on it). Run in a fresh process so an abort is seen as such; oneDNN
+    on is TensorFlow's default on x86-64."""
+    import os
+
+    path, _ = exported
+    code = (
+        "import sys, tensorflow as tf\n"
+        "sigs = tf.saved_model.load(sys.argv[1]).signatures\n"
+        "bad = [tf.zeros((1, 5)), tf.zeros((2, 16, 16)), tf.zeros((1, 16, 15, 1)),\n"
+        "       tf.zeros((1, 16, 16, 3)), tf.zeros((3,)), tf.zeros((0, 8, 8, 1))]\n"
+        "for name in ('serving_default', 'embed'):\n"
+        "    for x in bad:\n"
+        "        try:\n"
+        "            sigs[name](x=x)\n"
+        "        except tf.errors.InvalidArgumentError as e:\n"
+        "            assert 'expected shape [?,16,16,1]' in str(e), str(e)\n"
+        "        else:\n"
+        "            raise SystemExit(f'{name} accepted {x.shape}')\n"
+        "    out = sigs[name](x=tf.zeros((0, 16, 16, 1)))\n"  # an empty batch is valid
+        "    assert all(v.shape[0] == 0 for v in out.values()), out\n"
+        "out = sigs['predict_images'](images=tf.zeros((0,), tf.string))\n"
+        "assert out['probabilities'].shape == (0, 10), out\n"
+        "print('ok')\n"
+    )
+    env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS=onednn, TF_CPP_MIN_LOG_LEVEL="2")
+    cmd = [sys.executable, "-c", code, str(path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, (proc.returncode, proc.stderr[-3000:])
+    assert proc.stdout.strip().endswith("ok")
+
+
 def test_signature_specs(exported):
     """The tensor names, dtypes and shapes TF Serving clients rely on, for every method."""
     import tensorflow as tf

@@ -30,7 +30,7 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path):
         "--update-interval",
         "10",
         "--tol",
-        "-1",
+        "0",
         "--output-dir",
         str(out),
         "--pretrain-cache-dir",

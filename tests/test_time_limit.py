@@ -165,7 +165,7 @@ def test_a_run_sliced_by_the_time_limit_ends_as_one_run(tmp_path):
         "--update-interval",
         "10",
         "--tol",
-        "-1",
+        "0",
         "--output-dir",
         out,
         "--pretrain-cache-dir",

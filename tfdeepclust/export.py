@@ -3,6 +3,9 @@
 Signatures (inputs in the units the user's data came in: the loader's scaling, e.g. 1/255 for
 8-bit images, is applied inside the model):
 
+Every ``x`` is checked for its shape before any kernel runs (``checked_input``): a malformed
+request fails alone instead of aborting the serving process.
+
 * ``serving_default``: ``x`` float32 ``[N, *input_shape]`` -> ``cluster_labels`` int32 ``[N]``,
   ``probabilities`` float32 ``[N, K]``.
 * ``embed``: ``x`` -> ``embedding`` float32 ``[N, d]``.
@@ -55,6 +58,30 @@ def decode_images(images, height: int, width: int, channels: int):
     )
 
 
+def checked_input(x, sample_shape: tuple[int, ...]):
+    """``x`` after a run-time check that it is ``[N, *sample_shape]``.
+
+    A signature's ``input_signature`` is not enforced on the tensors a server feeds it, and
+    oneDNN's convolution aborts the whole process (not the request) on a tensor of the wrong
+    rank. ``EnsureShape`` checks at run time, before any kernel that reads ``x``, so a bad request
+    fails alone with an ``InvalidArgumentError`` naming both shapes. (Checks built from
+    ``tf.shape`` do not work here: Grappler folds them from the signature's static shape.)
+    """
+    return tf.ensure_shape(x, [None, *sample_shape])
+
+
+def with_padding_row(fn, x, sample_shape: tuple[int, ...]) -> dict:
+    """``fn(x)`` computed on ``x`` plus one zero sample, each output cut back to ``len(x)``.
+
+    oneDNN's fused convolution fails on an empty batch ("input depth must be evenly divisible
+    by filter depth"), and an empty request is valid: it gets empty outputs. One extra sample
+    per request is the price.
+    """
+    n = tf.shape(x)[0]
+    padded = tf.concat([x, tf.zeros([1, *sample_shape], x.dtype)], axis=0)
+    return {k: v[:n] for k, v in fn(padded).items()}
+
+
 def export_saved_model(
     model,
     export_dir: str | os.PathLike,
@@ -87,23 +114,25 @@ def export_saved_model(
     spec = tf.TensorSpec([None, *shape], tf.float32, name="x")
     scale = float(input_scale)
 
-    def outputs(x_model_units):
+    def labels(x_model_units):
         out = model.predict_step(x_model_units)
         return {"cluster_labels": out["labels"], "probabilities": out["probabilities"]}
 
+    def embedding(x_model_units):
+        return {"embedding": model.encoder(x_model_units, training=False)}
+
+    def raw_input(fn):
+        return lambda x: with_padding_row(fn, checked_input(x, shape) * scale, shape)
+
     archive = keras.export.ExportArchive()
     archive.track(model)
-    archive.add_endpoint("serving_default", lambda x: outputs(x * scale), input_signature=[spec])
-    archive.add_endpoint(
-        "embed",
-        lambda x: {"embedding": model.encoder(x * scale, training=False)},
-        input_signature=[spec],
-    )
+    archive.add_endpoint("serving_default", raw_input(labels), input_signature=[spec])
+    archive.add_endpoint("embed", raw_input(embedding), input_signature=[spec])
     if len(shape) == 3:
         h, w, c = shape
         archive.add_endpoint(
             "predict_images",
-            lambda images: outputs(decode_images(images, h, w, c)),
+            lambda images: with_padding_row(labels, decode_images(images, h, w, c), shape),
             input_signature=[tf.TensorSpec([None], tf.string, name="images")],
         )
     meta = dict(

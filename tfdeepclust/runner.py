@@ -220,7 +220,9 @@ def run(recipe: Recipe, common: CommonConfig, cfg, data=None) -> dict:
         of every sample, and ``model``, the trained ``keras.Model`` (``predict`` on new data).
     """
     from tfdeepclust.distribute import WorkerOutputs, make_strategy
+    from tfdeepclust.validation import check_options
 
+    check_options(common, cfg)  # before any data is loaded or anything is trained
     t_start = time.perf_counter()
     # First: MultiWorkerMirroredStrategy must exist before any other TensorFlow work.
     strategy = make_strategy(common.strategy, common.cpu_replicas)
@@ -506,9 +508,11 @@ def main(recipe: Recipe, argv=None) -> int:
     from tfdeepclust.distribute import StrategyError
     from tfdeepclust.training.divergence import TrainingDivergedError
     from tfdeepclust.training.time_limit import EXIT_TIME_LIMIT, TimeLimitReached
+    from tfdeepclust.validation import check_options
 
     if opts is not None:
         try:
+            check_options(common, cfg)
             opts.validate(recipe.name)
             if common.strategy != "default":
                 raise ValueError(

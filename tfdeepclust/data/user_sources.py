@@ -31,14 +31,24 @@ def _scale_images(x: np.ndarray) -> tuple[np.ndarray, float]:
         scale = 255.0 if top <= 255 else 65535.0
         return x.astype(np.float32) / np.float32(scale), 1.0 / scale
     x = x.astype(np.float32)
-    if x.size and float(x.max()) > 1.0 + 1e-6:
-        if float(x.min()) >= 0.0 and float(x.max()) <= 255.0:
-            return x / np.float32(255.0), 1.0 / 255.0
+    if not x.size:
+        return x, 1.0
+    bad = int(np.count_nonzero(~np.isfinite(x)))
+    if bad:
         raise DataError(
-            f"Image values span [{x.min():.3g}, {x.max():.3g}]; expected [0, 1] or [0, 255]. "
-            "Rescale your images to [0, 1] before saving them."
+            f"Images hold {bad} non-finite values (NaN or inf); replace or drop those samples."
         )
-    return x, 1.0
+    low, top = float(x.min()), float(x.max())
+    # The same rule on both sides: values below 0 are refused as values above 255 are.
+    if low >= -1e-6 and top <= 1.0 + 1e-6:
+        return x, 1.0
+    if low >= 0.0 and top <= 255.0:
+        return x / np.float32(255.0), 1.0 / 255.0
+    raise DataError(
+        f"Image values span [{low:.3g}, {top:.3g}]; expected [0, 1] or [0, 255]. "
+        "Rescale your images to [0, 1] before saving them (for example (x - x.min()) / "
+        "(x.max() - x.min()))."
+    )
 
 
 def load_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray | None, dict]:
@@ -53,6 +63,18 @@ def load_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray | None, dict]:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"npz file {path} does not exist. Check the path after 'npz:'.")
+    with open(path, "rb") as fh:
+        magic = fh.read(6)
+    if magic == b"\x93NUMPY":
+        raise DataError(
+            f"{path} is a single .npy array (np.save), not an .npz archive. Save it with "
+            "np.savez(path, x=...) (y=... optional) and pass that file."
+        )
+    if not magic.startswith(b"PK"):
+        raise DataError(
+            f"{path} is not an .npz archive (it does not start as a zip file does; first bytes "
+            f"{magic!r}). Create it with np.savez(path, x=..., y=...)."
+        )
     try:
         with np.load(path, allow_pickle=False) as f:
             if "x" not in f.files:
@@ -62,12 +84,16 @@ def load_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray | None, dict]:
                 )
             x = f["x"]
             y = f["y"] if "y" in f.files else None
+    except DataError:
+        raise
     except (zipfile.BadZipFile, OSError, EOFError) as e:
         raise DataError(
             f"{path} is not a readable .npz file ({e}); it may be truncated or corrupted. "
             "Re-create it with np.savez."
         ) from e
     except ValueError as e:
+        if "allow_pickle" not in str(e):  # numpy's message for object arrays
+            raise DataError(f"{path} could not be read as an .npz archive: {e}") from e
         raise DataError(
             f"{path} holds object arrays, which would need pickle to load ({e}); save plain "
             "numeric arrays instead."

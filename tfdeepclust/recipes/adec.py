@@ -44,6 +44,17 @@ class ADECConfig:
     }
     # Fields that do not change the method (skipped by results.paper_profile).
     OPERATIONAL_FIELDS: ClassVar[tuple[str, ...]] = ("diagnostics_every", "probe_size")
+    # Range rules beyond "finite, >= 0, counts >= 1" (tfdeepclust.validation).
+    POSITIVE: ClassVar[tuple[str, ...]] = (
+        "lr_cluster",
+        "lr_decoder",
+        "lr_disc",
+        "lr_pretrain",
+        "adam_epsilon",
+        "alpha",
+    )
+    ZERO_MEANS: ClassVar[tuple[str, ...]] = ("n_aux", "diagnostics_every", "pretrain_iters")
+    FRACTIONS: ClassVar[tuple[str, ...]] = ("momentum", "pretrain_momentum")
 
     # adec: the paper's method; dec = DEC*, idec = IDEC* (same pretraining, Table 2 baselines)
     mode: str = "adec"

@@ -45,6 +45,9 @@ class DFVCConfig:
     }
     # Fields that do not change the method (skipped by results.paper_profile).
     OPERATIONAL_FIELDS: ClassVar[tuple[str, ...]] = ("parallel_augment", "checkpoint_every")
+    # Range rules beyond "finite, >= 0, counts >= 1" (tfdeepclust.validation).
+    POSITIVE: ClassVar[tuple[str, ...]] = ("lr", "adam_epsilon")
+    ZERO_MEANS: ClassVar[tuple[str, ...]] = ("overcluster_factor",)
 
     alpha: float | None = None  # [PAPER Table I] L_CMI weight; None = the data set's value
     beta: float | None = None  # [PAPER Table I] L_VEC weight; None = the data set's value

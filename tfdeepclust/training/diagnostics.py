@@ -42,7 +42,7 @@ def gradient_cosine(grads_a, grads_b) -> float | None:
 def _probe_gradients(model, x, p, target) -> dict:
     """Gradients of each diagnostic loss w.r.t. the encoder's weights on the probe batch.
 
-    Under a multi-replica strategy, mirrored variables are only differentiable inside a
+    Under a ``tf.distribute`` strategy, mirrored variables are only differentiable inside a
     replica context: every replica computes the same whole-probe gradients (in one compiled
     ``strategy.run``) and the first replica's are used (cosines ignore the replica-share scale).
     """
@@ -59,7 +59,11 @@ def _probe_gradients(model, x, p, target) -> dict:
         return out
 
     strategy = model.distribute_strategy
-    if strategy.num_replicas_in_sync == 1:
+    with strategy.scope():
+        # Variables of any non-default strategy (a one-device MirroredStrategy too) are
+        # distributed and differentiable only inside strategy.run.
+        distributed = tf.distribute.has_strategy()
+    if not distributed:
         return gradients(x, p, target)
     run = model.__dict__.get("_diagnostics_run")
     if run is None:
