@@ -45,7 +45,7 @@ def main() -> int:
     from tfdeepclust.data.pipeline import steps_per_epoch
     from tfdeepclust.results import git_sha, machine_info, package_versions
     from tfdeepclust.runner import build_seeded, prepare_data, resolve_method_config
-    from tfdeepclust.training.kmeans import initialise_clustering
+    from tfdeepclust.training.initialisation import initialise_clustering
 
     recipe = get_recipe(args.method)
     parser = recipe_parser(recipe)

@@ -88,8 +88,12 @@ def _run_profile(r: dict) -> dict:
     common = CommonConfig(**{k: v for k, v in cfg.items() if k in names})
     prefix = f"{r['method']}."
     fields = {f.name for f in dataclasses.fields(recipe.config_cls)}
+    # A field the record lacks is newer than the run, which used the paper's behaviour.
     method_cfg = recipe.config_cls(
-        **{k[len(prefix) :]: v for k, v in cfg.items() if k[len(prefix) :] in fields}
+        **{
+            **getattr(recipe.config_cls, "PAPER_VALUES", {}),
+            **{k[len(prefix) :]: v for k, v in cfg.items() if k[len(prefix) :] in fields},
+        }
     )
     tabular = r["dataset"] in ("mice_protein", "reuters10k")
     data = SimpleNamespace(

@@ -208,7 +208,8 @@ def test_edge_padding_repeats_border_pixels():
 
 
 def test_augment_option_key_validation_and_augmented_training():
-    """--augment dec (DEC-DA's rotation + shift; not in the paper) reaches both phases."""
+    """--augment dec (DEC-DA's rotation + shift; the default, not in the paper) reaches both
+    phases; --augment none (the paper's) has no augmenter."""
     import dataclasses
 
     from helpers import tiny_images
@@ -220,7 +221,7 @@ def test_augment_option_key_validation_and_augmented_training():
     common = CommonConfig(
         batch_size=16, seed=0, verbose=0, pretrain_epochs=2, maxiter=8, update_interval=4, tol=0.0
     )
-    base = ASC2DConfig(filters=(4, 8, 8), disc_hidden=(16,))
+    base = ASC2DConfig(filters=(4, 8, 8), disc_hidden=(16,), augment="none")
     aug = dataclasses.replace(base, augment="dec")
     assert RECIPE.augmenter(base, common, data) is None
     moved = np.asarray(RECIPE.augmenter(aug, common, data)(data.x[:16], training=True))

@@ -17,19 +17,34 @@ from tfdeepclust.runner import resolve_budget, resolve_method_config
 
 
 def _paper_run(recipe, data, **common_fields):
-    """The configs the runner would resolve for ``--budget paper`` plus the given flags."""
+    """The configs the runner would resolve for ``--budget paper --preset paper`` (the paper's
+    text) plus the given flags."""
     common = CommonConfig(dataset=data.name, budget="paper", **common_fields)
     common = resolve_budget(recipe, common, data.n_samples)
-    return common, resolve_method_config(recipe, recipe.config_cls(), common, data)
+    cfg = recipe.config_cls(**getattr(recipe.config_cls, "PAPER_VALUES", {}))
+    return common, resolve_method_config(recipe, cfg, common, data)
 
 
-def test_the_paper_budget_with_defaults_is_paper_faithful():
+def test_the_paper_budget_with_the_papers_text_is_paper_faithful():
     data = tiny_images()
     for recipe in (ASC2D, ADEC, DFVC):
         common, cfg = _paper_run(recipe, data)
         profile = paper_profile(recipe, common, cfg, data, {"stop_reason": "maxiter"})
         assert profile == {"label": "paper-faithful", "deviations": {}}, recipe.name
         assert describe_profile(profile) == "paper-faithful"
+
+
+def test_asc2ds_default_recipe_lists_each_departure_from_the_text():
+    """The default recipe (augmented pretraining at 1e-3, UMAP + GMM start) is labelled as
+    what it is: every field it changes appears with the paper's value and the one used."""
+    data = tiny_images()
+    common = resolve_budget(ASC2D, CommonConfig(dataset=data.name, budget="paper"), data.n_samples)
+    profile = paper_profile(ASC2D, common, ASC2D.config_cls(), data, {"stop_reason": "maxiter"})
+    assert profile["deviations"] == {
+        "lr_pretrain": {"paper": 3e-3, "used": 1e-3},
+        "augment": {"paper": "none", "used": "dec"},
+        "init": {"paper": "kmeans", "used": "umap_gmm"},
+    }
 
 
 def test_every_changed_setting_is_listed_with_both_values():

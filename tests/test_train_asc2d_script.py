@@ -175,12 +175,46 @@ def test_convdecda_preset_equals_its_flags_and_explicit_flags_win():
         return parse_args(recipe_parser(recipe), recipe.config_cls, list(argv))
 
     common, cfg = parse("--preset", "convdecda")
-    common_f, cfg_f = parse("--augment", "dec", "--lr-pretrain", "1e-3", "--pretrain-epochs", "500")
+    flags = ("--augment", "dec", "--lr-pretrain", "1e-3", "--init", "kmeans")
+    common_f, cfg_f = parse(*flags, "--pretrain-epochs", "500")
     assert cfg == cfg_f and cfg.augment == "dec" and cfg.lr_pretrain == 1e-3
+    assert cfg.init == "kmeans"
     assert common.pretrain_epochs == 500 and {**vars(common), "preset": None} == vars(common_f)
     # Everything else stays the paper's; explicit flags override the preset.
     assert cfg.lr_ae == 3e-3 and cfg.lambda1 == 0.5
     common, cfg = parse("--preset", "convdecda", "--augment", "none", "--pretrain-epochs", "9")
     assert cfg.augment == "none" and cfg.lr_pretrain == 1e-3 and common.pretrain_epochs == 9
     # The help renders the preset's text (a "%" in it must not break argparse).
-    assert "shift ±10 %" in recipe_parser(recipe).format_help()
+    assert "shift ±10 %" in " ".join(recipe_parser(recipe).format_help().split())
+
+
+def test_quickstart_resolves_to_the_default_recipe_and_preset_paper_to_the_text():
+    """``python train_asc2d.py`` (no flags) runs the default recipe; ``--preset paper`` gives
+    the paper's value of every field, and only those fields differ between the two."""
+    import dataclasses
+
+    from tfdeepclust.cli import parse_args, recipe_parser
+    from tfdeepclust.recipes.asc2d import RECIPE, ASC2DConfig
+
+    def parse(*argv):
+        return parse_args(recipe_parser(RECIPE), RECIPE.config_cls, list(argv))
+
+    common, cfg = parse()
+    assert cfg == ASC2DConfig()
+    assert (cfg.augment, cfg.lr_pretrain, cfg.init) == ("dec", 1e-3, "umap_gmm")
+    assert common.budget == "default" and common.dataset == "usps"
+    _, paper = parse("--preset", "paper")
+    differ = {
+        f.name: (getattr(cfg, f.name), getattr(paper, f.name))
+        for f in dataclasses.fields(cfg)
+        if getattr(cfg, f.name) != getattr(paper, f.name)
+    }
+    assert differ == {
+        "augment": ("dec", "none"),
+        "lr_pretrain": (1e-3, 3e-3),
+        "init": ("umap_gmm", "kmeans"),
+    }
+    # The paper's Table 2 values are shared by both recipes.
+    assert (paper.lambda1, paper.lambda2, paper.lambda3) == (0.5, 1e-4, 1e-5)
+    assert (paper.lr_ae, paper.lr_disc, paper.d_steps) == (3e-3, 1e-3, 3)
+    assert paper.disc_hidden == (2000, 2000) and paper.filters == (32, 64, 128)

@@ -80,7 +80,8 @@ RECIPE_COMMON_FIELDS = (
 
 def paper_profile(recipe, common, cfg, data, convergence: dict | None = None) -> dict:
     """Labels a run "paper-faithful" or "practical", listing every setting that differs from
-    the paper recipe: the ``paper`` budget and the method's defaults (its reading of the paper).
+    the paper recipe: the ``paper`` budget and the method's reading of the paper (its defaults,
+    with the config's ``PAPER_VALUES`` where the default recipe departs from the text).
 
     ``maxiter`` does not count when the run stopped on tol before either cap, since the cap did
     not bind; the collapse stop and the time limit count only when they ended the run. Fields a
@@ -106,7 +107,11 @@ def paper_profile(recipe, common, cfg, data, convergence: dict | None = None) ->
 
     ref_common = CommonConfig(dataset=common.dataset, budget="paper")
     ref_common = resolve_budget(recipe, ref_common, data.n_samples)
-    ref_cfg = resolve_method_config(recipe, recipe.config_cls(), ref_common, data)
+    # The paper's text: the config defaults, except where a method's default recipe departs
+    # from it on purpose (``PAPER_VALUES``, e.g. ASC2D's augmented pretraining).
+    paper_values = getattr(recipe.config_cls, "PAPER_VALUES", {})
+    ref_cfg = recipe.config_cls(**paper_values)
+    ref_cfg = resolve_method_config(recipe, ref_cfg, ref_common, data)
 
     deviations: dict[str, dict] = {}
     for name in RECIPE_COMMON_FIELDS:

@@ -75,9 +75,12 @@ class DECFamilyRecipe:
     default_tol = 1e-3  # DEC's label-change stop (METHODS.md §1.4)
 
     def initialise(self, model, cfg, common, data) -> dict:
-        from tfdeepclust.training.kmeans import initialise_clustering
+        from tfdeepclust.training.initialisation import initialise_clustering
 
-        return initialise_clustering(model, data.x, data.y, common.seed, common.kmeans_n_init)
+        method = getattr(cfg, "init", "kmeans")  # configs without the field: DEC's k-means
+        return initialise_clustering(
+            model, data.x, data.y, common.seed, common.kmeans_n_init, method
+        )
 
     def finalize(self, model, cfg, common, data) -> dict:
         return final_outputs(model, data.x)

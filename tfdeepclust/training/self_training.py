@@ -33,6 +33,7 @@ def run_self_training(
     checkpoint_every: int | None = None,
     parallel_augment: bool = False,
     collapse_patience: int = DEFAULT_COLLAPSE_PATIENCE,
+    keep_initial_targets: int = 0,
 ) -> dict:
     """Trains ``model`` (whose ``train_step`` gathers targets by sample id) until tol, maxiter,
     a collapse or a :class:`~tfdeepclust.training.time_limit.TimeLimit` among ``callbacks``
@@ -48,6 +49,8 @@ def run_self_training(
         parallel_augment: See :func:`~tfdeepclust.data.pipeline.make_train_dataset`.
         collapse_patience: Collapsed refreshes in a row that end the phase (see
             :class:`~tfdeepclust.training.target_refresh.TargetRefresh`); 0 never.
+        keep_initial_targets: Iterations during which targets the initialisation seeded stay
+            the targets (see :class:`~tfdeepclust.training.target_refresh.TargetRefresh`).
 
     Returns:
         ``converged``, ``stop_reason``, ``n_iter``, ``history`` (per refresh), ``wall_time_s``,
@@ -65,6 +68,7 @@ def run_self_training(
         verbose=1 if verbose else 0,
         history=history,
         collapse_patience=collapse_patience,
+        keep_initial_targets=keep_initial_targets,
     )
     refresh.set_model(model)  # finished_reason() reads the model's target store before fit
     store = model.target_store

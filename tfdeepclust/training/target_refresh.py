@@ -79,6 +79,9 @@ class TargetRefresh(keras.callbacks.Callback):
         history: Refresh history of the run so far (when resuming).
         collapse_patience: Stop after this many refreshes in a row (not counting iteration 0,
             the initialisation) at which one cluster holds >= 90 % of the samples; 0 never.
+        keep_initial_targets: Iterations during which targets the initialisation put in the
+            store (UMAP + GMM responsibilities) stay the targets; refreshes before then record
+            Q's figures only. Targets computed from Q at iteration 0 are never held.
 
     After training: ``converged_``, ``stop_reason_`` (``"tol"``, ``"collapsed"``, ``"maxiter"``
     or ``None``),
@@ -96,8 +99,10 @@ class TargetRefresh(keras.callbacks.Callback):
         verbose: int = 1,
         history: list[dict] | None = None,
         collapse_patience: int = DEFAULT_COLLAPSE_PATIENCE,
+        keep_initial_targets: int = 0,
     ):
         super().__init__()
+        self.keep_initial_targets = int(keep_initial_targets)
         if update_interval < 1:
             raise ValueError(f"update_interval must be >= 1, got {update_interval}")
         if collapse_patience < 0:
@@ -121,17 +126,21 @@ class TargetRefresh(keras.callbacks.Callback):
     def store(self) -> TargetStore:
         return self.model.target_store
 
-    def refresh(self) -> float:
-        """Recomputes Q and P on all samples; returns the label-change ratio (1.0 at first)."""
+    def refresh(self, keep_targets: bool = False) -> float:
+        """Recomputes Q and P on all samples; returns the label-change ratio (1.0 at first).
+
+        ``keep_targets`` records Q's figures but leaves P and the reference labels as they are
+        (targets an initialisation put in the store).
+        """
         t0 = time.perf_counter()
         # Every worker of a multi-worker run takes the chief's Q, so all stop at the same refresh.
         q = agree_with_chief(self.model.soft_assign(self.x), self.model.distribute_strategy)
-        p = self.target_fn(q)
         labels = q.argmax(axis=1)
         prev = self.store.labels_prev.numpy()
         delta = 1.0 if (prev < 0).any() else float(np.mean(labels != prev))
-        self.store.p.assign(p.astype(np.float32))
-        self.store.labels_prev.assign(labels)
+        if not keep_targets:
+            self.store.p.assign(self.target_fn(q).astype(np.float32))
+            self.store.labels_prev.assign(labels)
         self.refresh_time_s += time.perf_counter() - t0
         it = int(self.store.iteration.numpy())
         # Cluster sizes, smallest / largest fraction, size and assignment entropy, degeneracy
@@ -141,6 +150,7 @@ class TargetRefresh(keras.callbacks.Callback):
         entry = {
             "iteration": it,
             "delta_label": delta,
+            **({"kept_targets": True} if keep_targets else {}),
             **figures,
             "wall_time_s": self._time_offset + time.perf_counter() - self._t_begin,
         }
@@ -177,8 +187,11 @@ class TargetRefresh(keras.callbacks.Callback):
             self._stop("collapsed")
         elif it >= self.maxiter:
             self._stop("maxiter")
-        elif it == 0 or int(self.store.labels_prev.numpy()[0]) < 0:
+        elif int(self.store.labels_prev.numpy()[0]) < 0:
             self.refresh()
+        elif it == 0:
+            # Targets set by the initialisation (UMAP + GMM) are the first interval's targets.
+            self.refresh(keep_targets=True)
 
     def on_train_batch_end(self, batch, logs=None):
         it = int(self.store.iteration.assign_add(1).numpy())
@@ -186,12 +199,18 @@ class TargetRefresh(keras.callbacks.Callback):
         if it >= self.maxiter:
             self._stop("maxiter")
         elif it % self.update_interval == 0:
-            delta = self.refresh()
+            delta = self.refresh(keep_targets=self.holding_initial_targets(it))
             if delta < self.tol:
                 self.converged_ = True
                 self._stop("tol")
             elif 0 < self.collapse_patience <= self.collapses_in_a_row():
                 self._stop("collapsed")
+
+    def holding_initial_targets(self, iteration: int) -> bool:
+        """Whether the initialisation's targets are still the targets at ``iteration`` (the
+        history's iteration-0 entry says whether there were any; it survives resume)."""
+        seeded = bool(self.history_) and self.history_[0].get("kept_targets", False)
+        return seeded and iteration < self.keep_initial_targets
 
     def finished_reason(self) -> str | None:
         """``"tol"`` or ``"collapsed"`` when a resumed run had stopped by a rule that still holds.
