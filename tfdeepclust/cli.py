@@ -227,6 +227,15 @@ def build_parser(
         "refreshes in a row with >= 90%% of the samples in one cluster; 0 = never",
     )
     g.add_argument(
+        "--drift-guard",
+        type=_str2bool,
+        default=d.drift_guard,
+        metavar="{on,off}",
+        help="label-free guard of the DEC-family clustering phase: stop once the label change "
+        "stops falling (stop reason 'plateau'), or on a label flip, restoring the refresh "
+        "before it (stop reason 'drift'); off = train on as the papers do (DFVC never uses it)",
+    )
+    g.add_argument(
         "--time-limit",
         type=_duration,
         default=None,
@@ -379,6 +388,7 @@ def parse_args(parser: argparse.ArgumentParser, method_config_cls, argv=None):
         tol=ns.tol,
         kmeans_n_init=ns.kmeans_n_init,
         collapse_patience=ns.collapse_patience,
+        drift_guard=ns.drift_guard,
         time_limit=ns.time_limit,
         output_dir=ns.output_dir,
         export_dir=ns.export_dir,

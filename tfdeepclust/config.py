@@ -35,6 +35,8 @@ class CommonConfig:
     kmeans_n_init: int = 20
     # stop_reason "collapsed" after this many collapsed refreshes in a row; 0 never stops
     collapse_patience: int = DEFAULT_COLLAPSE_PATIENCE
+    # the label-free drift guard (training/drift_guard.py) of the DEC-family clustering phase
+    drift_guard: bool = True
     time_limit: float | None = None  # seconds of wall time for the run (training stops first)
     output_dir: str | None = None
     export_dir: str = "saved_models"
@@ -70,6 +72,7 @@ NON_RESULT_OPTIONS = (
     "preset",  # its values are recorded in the fields it sets
     "maxiter",
     "collapse_patience",  # like maxiter: a stop rule, so a resumed run may relax it
+    "drift_guard",  # a stop rule too: --drift-guard off continues a run it stopped
     "time_limit",  # a stop rule too: a run stopped by it continues with the same command
     "output_dir",
     "export_dir",

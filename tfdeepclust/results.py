@@ -126,6 +126,8 @@ def paper_profile(recipe, common, cfg, data, convergence: dict | None = None) ->
         del deviations["maxiter"]  # the cap did not bind
     if conv.get("stop_reason") == "collapsed":  # the papers train on; our stop bound
         deviations["collapse_patience"] = {"paper": 0, "used": common.collapse_patience}
+    if conv.get("stop_reason") in ("plateau", "drift"):  # the papers train on to tol or cap
+        deviations["drift_guard"] = {"paper": False, "used": True}
     if conv.get("stop_reason") == "time_limit":  # ended before the recipe's own stops
         deviations["time_limit"] = {"paper": None, "used": common.time_limit}
     if data.y is not None and data.n_clusters != len(np.unique(data.y)):

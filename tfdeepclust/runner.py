@@ -392,6 +392,8 @@ def _run(
         "kmeans_init": init,
         "convergence": {
             **{k: clus[k] for k in ("converged", "stop_reason", "n_iter") if k in clus},
+            # what the label-free drift guard decided, on which signals (None: it did not stop)
+            "drift_guard": clus.get("drift_guard"),
             "resumed_from_iteration": resumed_from,
         },
         "wall_time_s": {
@@ -472,7 +474,16 @@ def _print_summary(r: dict) -> None:
             f"{r['config'].get('collapse_patience')} target refreshes in a row. Try a lower "
             "clustering learning rate or another seed; --collapse-patience 0 trains on."
         )
-    elif lf.get("degenerate"):
+    elif r["convergence"].get("stop_reason") in ("plateau", "drift"):
+        g = r["convergence"]["drift_guard"]
+        what = (
+            f"a label flip at iteration {g['iteration']} ({g['delta_label']:.1%} of the labels in "
+            f"one interval); the state of iteration {g.get('restored_iteration')} was restored"
+            if g["rule"] == "flip"
+            else f"the label change stopped falling (iteration {g['iteration']})"
+        )
+        print(f"drift guard: stopped on {what}. --drift-guard off trains on, as the papers do.")
+    if lf.get("degenerate"):
         print(f"WARNING: degenerate clustering ({lf['degenerate']})")
     sil = lf["silhouette"]
     print(

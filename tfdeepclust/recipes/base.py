@@ -31,7 +31,8 @@ def self_train(
     **options,
 ) -> dict:
     """The shared clustering loop with the run's budget: seed, batch, update interval, tol
-    (the recipe's default when unset), maxiter and collapse patience from ``common``.
+    (the recipe's default when unset), maxiter, collapse patience and the drift guard (for
+    recipes with ``drift_guard_applies``) from ``common``.
 
     Args:
         recipe: The calling recipe (for its ``default_tol``).
@@ -40,8 +41,10 @@ def self_train(
         **options: Method-specific ``run_self_training`` options (``augmenter``, ``shuffle``,
             ``checkpoint_every``, ...).
     """
+    from tfdeepclust.training.drift_guard import DriftRule
     from tfdeepclust.training.self_training import run_self_training
 
+    guarded = common.drift_guard and getattr(recipe, "drift_guard_applies", False)
     return run_self_training(
         model,
         data.x,
@@ -56,6 +59,7 @@ def self_train(
         checkpoint=checkpoint,
         history=history,
         collapse_patience=common.collapse_patience,
+        drift_guard=DriftRule() if guarded else None,
         **options,
     )
 
@@ -73,6 +77,8 @@ class DECFamilyRecipe:
     """k-means initialisation on the pretrained embedding; labels = argmax of Q by default."""
 
     default_tol = 1e-3  # DEC's label-change stop (METHODS.md §1.4)
+    # The label-free drift guard watches this family's self-training (--drift-guard).
+    drift_guard_applies = True
 
     def initialise(self, model, cfg, common, data) -> dict:
         from tfdeepclust.training.initialisation import initialise_clustering

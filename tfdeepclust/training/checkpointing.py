@@ -103,15 +103,19 @@ class CheckpointEvery(keras.callbacks.Callback):
         super().__init__()
         self.checkpoint, self.every, self.refresh = checkpoint, int(every), refresh_callback
         self.guard = guard  # a DivergenceGuard: nothing is saved once the losses are non-finite
-        self.last_saved = -1
+        self.last_saved: tuple | None = None
 
     def _save(self) -> None:
         if self.guard is not None and self.guard.diverged:
             return
-        it = int(self.checkpoint.model.target_store.iteration.numpy())
-        if it != self.last_saved:
+        store = self.checkpoint.model.target_store
+        # A stop flag set, or a state restored to an earlier iteration (the drift guard's
+        # rollback), is new state even at an iteration saved before.
+        it, stopped = int(store.iteration.numpy()), int(store.stopped.numpy())
+        state = (it, stopped, len(self.refresh.history_))
+        if state != self.last_saved:
             self.checkpoint.save(self.refresh.history_)
-            self.last_saved = it
+            self.last_saved = state
 
     def on_train_batch_end(self, batch, logs=None):
         if int(self.checkpoint.model.target_store.iteration.numpy()) % self.every == 0:

@@ -34,6 +34,7 @@ def run_self_training(
     parallel_augment: bool = False,
     collapse_patience: int = DEFAULT_COLLAPSE_PATIENCE,
     keep_initial_targets: int = 0,
+    drift_guard=None,
 ) -> dict:
     """Trains ``model`` (whose ``train_step`` gathers targets by sample id) until tol, maxiter,
     a collapse or a :class:`~tfdeepclust.training.time_limit.TimeLimit` among ``callbacks``
@@ -51,6 +52,7 @@ def run_self_training(
             :class:`~tfdeepclust.training.target_refresh.TargetRefresh`); 0 never.
         keep_initial_targets: Iterations during which targets the initialisation seeded stay
             the targets (see :class:`~tfdeepclust.training.target_refresh.TargetRefresh`).
+        drift_guard: A :class:`~tfdeepclust.training.drift_guard.DriftRule`, or None (off).
 
     Returns:
         ``converged``, ``stop_reason``, ``n_iter``, ``history`` (per refresh), ``wall_time_s``,
@@ -69,6 +71,7 @@ def run_self_training(
         history=history,
         collapse_patience=collapse_patience,
         keep_initial_targets=keep_initial_targets,
+        drift_guard=drift_guard,
     )
     refresh.set_model(model)  # finished_reason() reads the model's target store before fit
     store = model.target_store
@@ -126,6 +129,7 @@ def run_self_training(
         "stop_reason": refresh.stop_reason_ or "maxiter",
         "n_iter": int(store.iteration.numpy()),
         "history": refresh.history_,
+        "drift_guard": refresh.guard_decision_,
         "epoch_losses": {k: [float(v) for v in vals] for k, vals in fit_history.items()},
         "refresh_time_s": refresh.refresh_time_s,
         "wall_time_s": time.perf_counter() - t0,

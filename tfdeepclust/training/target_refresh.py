@@ -20,10 +20,13 @@ from tfdeepclust.config import DEFAULT_COLLAPSE_PATIENCE
 from tfdeepclust.distribute import agree_with_chief
 from tfdeepclust.losses.dec import target_distribution
 from tfdeepclust.metrics import label_free_metrics
+from tfdeepclust.training.drift_guard import DriftRule, judge
 
 # TargetStore.stopped values: why a finished run stopped (a resumed run reports it, and does
 # not train on unless the rule that stopped it was relaxed).
-RUNNING, STOPPED_TOL, STOPPED_COLLAPSED = 0, 1, 2
+RUNNING, STOPPED_TOL, STOPPED_COLLAPSED, STOPPED_PLATEAU, STOPPED_FLIP = 0, 1, 2, 3, 4
+# The drift guard's stops (training/drift_guard.py): its rule name -> stop reason and flag.
+GUARD_STOPS = {"plateau": ("plateau", STOPPED_PLATEAU), "flip": ("drift", STOPPED_FLIP)}
 # Refresh figures written as TensorBoard scalars (``refresh/<key>``) when a writer is set.
 SUMMARY_KEYS = (
     "delta_label",
@@ -82,10 +85,13 @@ class TargetRefresh(keras.callbacks.Callback):
         keep_initial_targets: Iterations during which targets the initialisation put in the
             store (UMAP + GMM responsibilities) stay the targets; refreshes before then record
             Q's figures only. Targets computed from Q at iteration 0 are never held.
+        drift_guard: The label-free guard of ``training/drift_guard.py``: stop on a plateau
+            of the label change (stop reason ``plateau``), or on a label flip, restoring the
+            state of the refresh before it (stop reason ``drift``). None: off (the papers').
 
-    After training: ``converged_``, ``stop_reason_`` (``"tol"``, ``"collapsed"``, ``"maxiter"``
-    or ``None``),
-    ``n_iter_`` and ``history_`` (one dict per refresh).
+    After training: ``converged_``, ``stop_reason_`` (``"tol"``, ``"collapsed"``, ``"plateau"``,
+    ``"drift"``, ``"maxiter"`` or ``None``), ``n_iter_``, ``history_`` (one dict per refresh;
+    the guard's decision is in the last entry's ``drift_guard``) and ``guard_decision_``.
     """
 
     def __init__(
@@ -100,9 +106,13 @@ class TargetRefresh(keras.callbacks.Callback):
         history: list[dict] | None = None,
         collapse_patience: int = DEFAULT_COLLAPSE_PATIENCE,
         keep_initial_targets: int = 0,
+        drift_guard: DriftRule | None = None,
     ):
         super().__init__()
         self.keep_initial_targets = int(keep_initial_targets)
+        self.drift_guard = drift_guard
+        self.guard_decision_: dict | None = None
+        self._good_state = None  # the state at the last refresh the guard accepted
         if update_interval < 1:
             raise ValueError(f"update_interval must be >= 1, got {update_interval}")
         if collapse_patience < 0:
@@ -183,8 +193,11 @@ class TargetRefresh(keras.callbacks.Callback):
             # A resumed run that had converged: report it and train no more.
             self.converged_ = True
             self._stop("tol")
-        elif finished == "collapsed":
-            self._stop("collapsed")
+        elif finished is not None:  # collapsed, or the drift guard's plateau / drift
+            self.guard_decision_ = next(
+                (h["drift_guard"] for h in reversed(self.history_) if "drift_guard" in h), None
+            )
+            self._stop(finished)
         elif it >= self.maxiter:
             self._stop("maxiter")
         elif int(self.store.labels_prev.numpy()[0]) < 0:
@@ -192,6 +205,7 @@ class TargetRefresh(keras.callbacks.Callback):
         elif it == 0:
             # Targets set by the initialisation (UMAP + GMM) are the first interval's targets.
             self.refresh(keep_targets=True)
+        self._keep_good_state()
 
     def on_train_batch_end(self, batch, logs=None):
         it = int(self.store.iteration.assign_add(1).numpy())
@@ -200,11 +214,57 @@ class TargetRefresh(keras.callbacks.Callback):
             self._stop("maxiter")
         elif it % self.update_interval == 0:
             delta = self.refresh(keep_targets=self.holding_initial_targets(it))
+            decision = judge(self.history_, self.drift_guard) if self.drift_guard else None
             if delta < self.tol:
                 self.converged_ = True
                 self._stop("tol")
             elif 0 < self.collapse_patience <= self.collapses_in_a_row():
                 self._stop("collapsed")
+            elif decision is not None:
+                self._guard_stop(decision)
+            else:
+                self._keep_good_state()
+
+    def _keep_good_state(self) -> None:
+        """Copies what a flip would restore: all weights and the target store."""
+        if self.drift_guard is None:
+            return
+        store = self.store
+        self._good_state = {
+            "weights": [w.copy() for w in self.model.get_weights()],
+            "p": store.p.numpy(),
+            "labels_prev": store.labels_prev.numpy(),
+            "iteration": int(store.iteration.numpy()),
+        }
+
+    def _guard_stop(self, decision: dict) -> None:
+        """Ends the run on the guard's decision; a flip first restores the last good state."""
+        reason, _ = GUARD_STOPS[decision["rule"]]
+        if decision["rule"] == "flip" and self._good_state is not None:
+            good = self._good_state
+            self.model.set_weights(good["weights"])
+            self.store.p.assign(good["p"])
+            self.store.labels_prev.assign(good["labels_prev"])
+            self.store.iteration.assign(good["iteration"])
+            self.n_iter_ = good["iteration"]
+            decision = {**decision, "restored_iteration": good["iteration"]}
+            # The history ends with the restored state; the flip's figures are the evidence.
+            flip_entry = self.history_.pop()
+            decision["evidence"] = {**decision["evidence"], "flip_refresh": flip_entry}
+        self.guard_decision_ = decision
+        self.history_[-1]["drift_guard"] = decision
+        if self.verbose:
+            print(
+                f"[guard] {decision['rule']} at iteration {decision['iteration']}: label change "
+                f"{decision['delta_label']:.4f}"
+                + (
+                    f"; restored the state of iteration {decision['restored_iteration']}"
+                    if "restored_iteration" in decision
+                    else ""
+                ),
+                flush=True,
+            )
+        self._stop(reason)
 
     def holding_initial_targets(self, iteration: int) -> bool:
         """Whether the initialisation's targets are still the targets at ``iteration`` (the
@@ -213,13 +273,20 @@ class TargetRefresh(keras.callbacks.Callback):
         return seeded and iteration < self.keep_initial_targets
 
     def finished_reason(self) -> str | None:
-        """``"tol"`` or ``"collapsed"`` when a resumed run had stopped by a rule that still holds.
+        """``"tol"``, ``"collapsed"``, ``"plateau"`` or ``"drift"`` when a resumed run had
+        stopped by a rule that still holds.
 
-        A run stopped on collapse trains on when resumed with a larger (or zero) patience.
+        A run stopped on collapse trains on when resumed with a larger (or zero) patience, one
+        stopped by the drift guard when resumed with the guard off.
         """
         stopped = int(self.store.stopped.numpy())
         if stopped == STOPPED_TOL:
             return "tol"
+        for reason, flag in GUARD_STOPS.values():
+            if stopped == flag:
+                if self.drift_guard is not None:
+                    return reason
+                self.store.stopped.assign(RUNNING)  # --drift-guard off: train on
         if stopped == STOPPED_COLLAPSED:
             if 0 < self.collapse_patience <= self.collapses_in_a_row():
                 return "collapsed"
@@ -237,8 +304,9 @@ class TargetRefresh(keras.callbacks.Callback):
 
     def _stop(self, reason: str) -> None:
         self.stop_reason_ = reason
-        if reason in ("tol", "collapsed"):
-            self.store.stopped.assign(STOPPED_TOL if reason == "tol" else STOPPED_COLLAPSED)
+        flags = {"tol": STOPPED_TOL, "collapsed": STOPPED_COLLAPSED, **dict(GUARD_STOPS.values())}
+        if reason in flags:
+            self.store.stopped.assign(flags[reason])
         self.model.stop_training = True
         if self.verbose:
             print(f"[stop] {reason} at iteration {int(self.store.iteration.numpy())}", flush=True)

@@ -1,0 +1,116 @@
+"""A label-free guard against late drift and label flips in DEC-family self-training.
+
+Self-training with the DEC target keeps sharpening its own assignments after it has converged:
+committed runs reached their best clustering and then lost it (DEC* on MNIST-full 0.981 →
+0.908 at the cap as two clusters merged; ASC2D on MNIST-test flipped 15 % of its labels in one
+interval). With augmented batches the label change never falls below ``tol``, so the cap, not
+convergence, ended those runs. The guard reads only the label-free figures of the full-data
+target refreshes (the label change between refreshes), never ACC/NMI:
+
+* **plateau**: once the run has settled (a refresh changed fewer than ``settle`` of the
+  labels), the median label change of the last window of refreshes (at least ``window``
+  refreshes and ``window_iterations`` iterations) is compared with that of the window before
+  it. When it no longer falls, self-training has stopped converging and only moves boundary
+  samples back and forth; what follows is the slow drift. The run stops with its state.
+* **flip**: after settling, a refresh that changes at least ``flip_min`` of the labels and
+  ``flip_factor`` times the median change of the refreshes before it is a flip. The state of
+  the previous refresh (the last one judged good) is restored and the run stops.
+
+Both decisions are pure functions of the refresh history (:func:`judge`), so the rule replays on
+any committed run (``benchmarks/drift_replay.py``) and is tested on synthetic histories.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import asdict, dataclass
+
+# The only history keys the guard reads: none of them depends on the labels.
+LABEL_FREE_KEYS = ("iteration", "delta_label", "kept_targets")
+
+
+@dataclass(frozen=True)
+class DriftRule:
+    """Thresholds of the guard (label-change fractions; counts of refreshes)."""
+
+    settle: float = 0.01  # a refresh below this label change means the run has settled
+    # Each window of the plateau test spans at least this many refreshes and iterations (two
+    # windows after settling): the committed DEC* runs peaked ~3,000 iterations in on MNIST
+    # (T = 140) and were still improving then on MNIST-test (T = 30).
+    window: int = 10
+    window_iterations: int = 1500
+    flip_min: float = 0.02  # a flip changes at least this fraction of the labels in one interval
+    flip_factor: float = 5.0  # ... and this many times the median change of the last refreshes
+    flip_baseline: int = 5  # refreshes the median is taken over
+
+
+def _changes(history: list[dict]) -> list[tuple[int, float]]:
+    """(iteration, label change) of the refreshes that measured self-training: not iteration 0
+    and not refreshes that kept an initialisation's targets (they measure distance to those)."""
+    out = []
+    for entry in history:
+        entry = {k: entry.get(k) for k in LABEL_FREE_KEYS}
+        if entry["iteration"] and not entry["kept_targets"]:
+            out.append((int(entry["iteration"]), float(entry["delta_label"])))
+    return out
+
+
+def judge(history: list[dict], rule: DriftRule = DriftRule()) -> dict | None:
+    """The guard's decision after the last refresh of ``history``.
+
+    Returns:
+        None (train on), or ``{"rule": "plateau" | "flip", "iteration", "delta_label",
+        "evidence": {...}}``; a flip also names ``restore_iteration``, the refresh before it.
+    """
+    changes = _changes(history)
+    settled_at = next((i for i, (_, d) in enumerate(changes) if d < rule.settle), None)
+    if settled_at is None:
+        return None
+    it, delta = changes[-1]
+    before = [d for _, d in changes[settled_at:-1]]
+    if before:
+        baseline = statistics.median(before[-rule.flip_baseline :])
+        if delta >= max(rule.flip_min, rule.flip_factor * baseline):
+            return {
+                "rule": "flip",
+                "iteration": it,
+                "delta_label": delta,
+                "restore_iteration": changes[-2][0],
+                "evidence": {"median_label_change_before": baseline, **asdict(rule)},
+            }
+    settled = [d for _, d in changes[settled_at:]]
+    interval = changes[-1][0] - changes[-2][0] if len(changes) > 1 else 1
+    w = max(rule.window, math.ceil(rule.window_iterations / max(interval, 1)))
+    if len(settled) >= 2 * w:
+        recent = statistics.median(settled[-w:])
+        previous = statistics.median(settled[-2 * w : -w])
+        if recent >= previous:
+            return {
+                "rule": "plateau",
+                "iteration": it,
+                "delta_label": delta,
+                "evidence": {
+                    "median_label_change_last_window": recent,
+                    "median_label_change_window_before": previous,
+                    "window_refreshes": w,
+                    "settled_at_iteration": changes[settled_at][0],
+                    **asdict(rule),
+                },
+            }
+    return None
+
+
+def replay(history: list[dict], rule: DriftRule = DriftRule()) -> dict | None:
+    """The first decision the guard would have taken along a finished run's history, with the
+    index of the history entry whose state it would have kept (``kept_index``)."""
+    for n in range(1, len(history) + 1):
+        decision = judge(history[:n], rule)
+        if decision is not None:
+            keep = decision.get("restore_iteration", decision["iteration"])
+            index = next(i for i, h in enumerate(history) if h["iteration"] == keep)
+            return {**decision, "kept_index": index}
+    return None
+
+
+__all__ = ["LABEL_FREE_KEYS", "DriftRule", "judge", "replay"]
