@@ -52,10 +52,12 @@ def main() -> int:
             else:
                 print(f"skip {dest.name}: exists")
                 continue
-        out_dir = ROOT / "runs" / "bench" / f"{name}_{args.dataset}_seed{seed}"
+        # Paths relative to the repository (the command runs there), so the command recorded in
+        # the results JSON reruns from any checkout.
+        out_dir = Path("runs") / "bench" / f"{name}_{args.dataset}_seed{seed}"
         cmd = [
             sys.executable,
-            str(ROOT / f"train_{args.method}.py"),
+            f"train_{args.method}.py",
             "--dataset",
             args.dataset,
             "--seed",
@@ -69,7 +71,7 @@ def main() -> int:
         print("$", " ".join(cmd), flush=True)
         started = time.time()
         rc = subprocess.run(cmd, cwd=ROOT).returncode
-        results = out_dir / "results.json"
+        results = ROOT / out_dir / "results.json"
         fresh = results.is_file() and results.stat().st_mtime >= started
         if rc == EXIT_TIME_LIMIT:
             # The run saved its state; the same command continues it. Results so far (when

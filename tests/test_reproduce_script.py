@@ -78,6 +78,9 @@ def test_sweep_skips_finished_seeds_and_continues_time_limited_ones(
     results = tmp_path / "results"
     kept = json.loads((results / "asc2d_x_seed1.json").read_text())
     assert kept["benchmark"]["command"][-2:] == ["--budget", "paper"]  # the arguments after --
+    # Relative to the repository, so the recorded command reruns from any checkout.
+    command = kept["benchmark"]["command"]
+    assert command[0] == "train_asc2d.py" and not any(c.startswith("/") for c in command)
     # Seed 2 is stopped by its time limit: its results so far are kept and the sweep ends there.
     monkeypatch.setenv("FAKE_STOP_2", "time_limit")
     monkeypatch.setenv("FAKE_RC_2", str(EXIT_TIME_LIMIT))
