@@ -3,8 +3,9 @@
 The DEC family's result is bounded by its pretrained embedding, and the papers' pretraining
 budgets (ADEC: 130,000 ACAI iterations, ~5.4 h here) do not fit one session. This runs the
 method's own pretraining phase (same seeding, data pipeline and optimizer as the training script)
-once, and at each ``--eval-at`` iteration records AE + k-means ACC / NMI / ARI on the whole data
-set, the wall time, and a weights snapshot that ``train_<method>.py --pretrained SNAPSHOT`` can
+once, and at each ``--eval-at`` iteration records the ACC / NMI / ARI of the method's initial
+clusters (k-means, or UMAP + GMM with ASC2D's default ``--init``) on the whole data set,
+the wall time, and a weights snapshot that ``train_<method>.py --pretrained SNAPSHOT`` can
 start a clustering phase from. The JSON is rewritten atomically after every evaluation, so a run
 cut short keeps what it measured.
 
@@ -98,7 +99,11 @@ def main() -> int:
             snap = snap_dir / f"{recipe.name}_{data.name}_seed{common.seed}_it{self.iteration}"
             snap = snap.with_suffix(".weights.h5")
             weights.save_weights(snap)
-            init = initialise_clustering(model, data.x, data.y, common.seed, common.kmeans_n_init)
+            # The method's own initialisation (ASC2D: UMAP + GMM by default, --init kmeans).
+            method = getattr(cfg, "init", "kmeans")
+            init = initialise_clustering(
+                model, data.x, data.y, common.seed, common.kmeans_n_init, method
+            )
             row = {
                 "iteration": self.iteration,
                 "train_time_s": round(self.train_time, 1),

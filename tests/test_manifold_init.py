@@ -60,7 +60,8 @@ def _images(n=90):
 
 def test_initialisation_sets_centroids_and_first_targets():
     x, _ = _images()
-    m = _model(x)
+    m = ASC2D(x.shape[1:], 3, filters=(4, 4, 4), disc_hidden=(8,))
+    m.compile()  # no target store yet (a recipe's build before its clustering phase)
     labels = initialise_from_manifold(m, x, seed=0)
     store = m.target_store
     p = store.p.numpy()

@@ -75,8 +75,9 @@ def weighted_centres(embedding: np.ndarray, resp: np.ndarray) -> np.ndarray:
 def initialise_from_manifold(model, x: np.ndarray, seed: int) -> np.ndarray:
     """Sets ``model``'s centroids and first targets from UMAP + GMM clusters of its embedding.
 
-    The model must have its target store attached; the refresh at iteration 0 keeps targets
-    found there (``TargetRefresh``). Every worker of a multi-worker run takes the chief's.
+    The targets go to the model's target store (attached here when the caller has not yet);
+    the refresh at iteration 0 keeps targets found there (``TargetRefresh``). Every worker of a
+    multi-worker run takes the chief's.
 
     Returns:
         The clusters' labels ``[N]``.
@@ -89,7 +90,7 @@ def initialise_from_manifold(model, x: np.ndarray, seed: int) -> np.ndarray:
     resp = agree_with_chief(resp, strategy)
     labels = resp.argmax(axis=1).astype(np.int64)
     model.clustering.set_centroids(weighted_centres(z, resp))
-    store = model.target_store
+    store = model.__dict__.get("_target_store") or model.attach_targets(len(x))
     store.p.assign(resp)
     store.labels_prev.assign(labels)
     return labels
