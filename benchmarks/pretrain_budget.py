@@ -69,7 +69,8 @@ def main() -> int:
     snap_dir.mkdir(parents=True, exist_ok=True)
     weights = keras.Model(model.encoder.input, model.decoder(model.encoder.output))
     result = {
-        "benchmark": {"name": "pretrain_budget", "command": " ".join([sys.executable, *sys.argv])},
+        # As typed from the repository (no interpreter path): the command reruns anywhere.
+        "benchmark": {"name": "pretrain_budget", "command": " ".join(["python", *sys.argv])},
         "method": recipe.name,
         "dataset": data.name,
         "seed": common.seed,

@@ -36,9 +36,12 @@ def train_and_label(recipe, cfg, common, data) -> tuple[float, dict]:
 
 @pytest.mark.slow
 def test_short_asc2d_run_beats_raw_kmeans(usps):
-    """Paper settings, short budget: 80 CAE epochs (640 steps), then 60 joint iterations with
-    the paper's discriminator (3 updates of a 2000-2000 MLP per iteration, ~90 % of the phase).
-    Measured: raw k-means 0.659, AE + k-means 0.686, ASC2D 0.712."""
+    """The default recipe (augmented pretraining at Adam 1e-3, UMAP + GMM start, the paper's
+    joint phase with its 2000-2000 discriminator), short budget: 80 CAE epochs (640 steps),
+    then 60 joint iterations. Measured on 2,000-image subsets, seeds 0 / 1 / 2: raw k-means
+    0.658 / 0.676 / 0.660, ASC2D 0.776 / 0.912 / 0.753, so the smallest margin was 0.093; this
+    test (seed 0) asks for 0.05. With 30 epochs seed 1 ended below raw k-means (a merged pair of
+    digits), which is why the budget is 80."""
     from tfdeepclust.recipes.asc2d import RECIPE, ASC2DConfig
 
     data = usps.subset(2000, seed=0)
@@ -55,24 +58,26 @@ def test_short_asc2d_run_beats_raw_kmeans(usps):
     acc, info = train_and_label(RECIPE, ASC2DConfig(), common, data)
     raw = raw_kmeans_acc(data)
     print(f"raw k-means ACC {raw:.3f}, ASC2D ACC {acc:.3f}, {info['n_iter']} iterations")
-    assert acc > raw
+    assert acc > raw + 0.05
 
 
 @pytest.mark.slow
-def test_short_adec_run_beats_raw_kmeans(usps):
-    """ACAI pretraining at Adam 1e-3 instead of the paper's 1e-4: 640 iterations instead of
-    130,000 (AE + k-means 0.68 after it; 0.55 at 1e-4). The clustering phase is the default.
-    Measured: raw k-means 0.659, AE + k-means 0.676, ADEC 0.718 after 300 iterations (0.675
-    after 120). Cheaper budgets did not pass: half-width networks 0.606, 1,000 images at batch
-    128 0.629 vs raw 0.625, batch 128 with 40 ACAI epochs 0.628 (session 5)."""
+def test_short_adec_run_beats_raw_kmeans():
+    """Mice Protein (1,080 x 77, the paper's tabular set): ACAI pretraining at Adam 1e-3
+    instead of the paper's 1e-4 for 200 epochs (1,000 iterations), then 300 iterations of the
+    default ADEC phase. Measured on seeds 0 / 1 / 2: ADEC 0.442 / 0.431 / 0.433 against raw
+    k-means 0.334 (smallest margin 0.097); this test (seed 0) asks for 0.05. On USPS subsets
+    the same short ADEC phase was within +-0.02 of raw k-means and changed sign between CPUs
+    (0.718 on one host, 0.640 against 0.659 on an AVX-512 BF16 host), so it moved here."""
+    from tfdeepclust.data import load_dataset
     from tfdeepclust.recipes.adec import RECIPE, ADECConfig
 
-    data = usps.subset(2000, seed=0)
+    data = load_dataset("mice_protein")
     common = CommonConfig(
-        dataset="usps",
+        dataset="mice_protein",
         seed=0,
         batch_size=256,
-        pretrain_epochs=80,
+        pretrain_epochs=200,
         maxiter=300,
         update_interval=30,
         verbose=0,
@@ -81,7 +86,7 @@ def test_short_adec_run_beats_raw_kmeans(usps):
     acc, info = train_and_label(RECIPE, ADECConfig(lr_pretrain=1e-3), common, data)
     raw = raw_kmeans_acc(data)
     print(f"raw k-means ACC {raw:.3f}, ADEC ACC {acc:.3f}, {info['n_iter']} iterations")
-    assert acc > raw
+    assert acc > raw + 0.05
 
 
 @pytest.mark.slow

@@ -49,6 +49,8 @@ class ASC2D(DeepClusteringModel):
         embedding_activation: None (linear, DCEC) [CHOICE] or ``"relu"`` (paper's text).
         alpha: Student-t degrees of freedom.
         ae_reduction: L_AE per sample as a ``"mean"`` over pixels (mse, default) or a ``"sum"``.
+        disc_precision: The discriminator's compute precision (``nn.precision``): float32,
+            bfloat16, or auto (bfloat16 where the CPU has bfloat16 dot products).
 
     Example:
         >>> model = ASC2D((16, 16, 1), n_clusters=10)
@@ -75,6 +77,7 @@ class ASC2D(DeepClusteringModel):
         embedding_activation: str | None = None,
         alpha: float = 1.0,
         ae_reduction: str = "mean",
+        disc_precision: str = "float32",
         **kwargs,
     ):
         super().__init__(input_shape, n_clusters, **kwargs)
@@ -99,8 +102,9 @@ class ASC2D(DeepClusteringModel):
         )
         self.clustering = ClusteringLayer(self.n_clusters, alpha=self.alpha, name="clustering")
         self.clustering.build((None, self.n_clusters))
+        self.disc_precision = disc_precision
         self.discriminator = build_mlp_discriminator(
-            self.n_clusters, self.disc_hidden, name="discriminator"
+            self.n_clusters, self.disc_hidden, name="discriminator", precision=disc_precision
         )
         # Soft cluster fractions of the training set (Σ_i q_ij / N) at the end of training: D2 of
         # a new sample is computed with them, so prediction needs no training data.
@@ -222,4 +226,5 @@ class ASC2D(DeepClusteringModel):
             "embedding_activation": self.embedding_activation,
             "alpha": self.alpha,
             "ae_reduction": self.ae_reduction,
+            "disc_precision": self.disc_precision,
         }

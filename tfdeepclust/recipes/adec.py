@@ -13,6 +13,7 @@ from tfdeepclust.losses.adversarial import GEN_LOSSES
 from tfdeepclust.methods.acai import GAMMA_MODES
 from tfdeepclust.methods.adec import MODES
 from tfdeepclust.recipes.base import AUGMENT_MODES, DECFamilyRecipe, self_train
+from tfdeepclust.training.initialisation import INIT_METHODS
 
 # [CHOICE] ACAI pretraining iterations of the paper budget. 130k is DynAE's, for images. The
 # paper's Table 4 bounds the tabular sets' much lower: DEC* took 639 s in all on Mice Protein and
@@ -41,6 +42,7 @@ class ADECConfig:
         "alpha_mode": ALPHA_MODES,
         "gamma_mode": GAMMA_MODES,
         "augment": AUGMENT_MODES,
+        "init": INIT_METHODS,
     }
     # Fields that do not change the method (skipped by results.paper_profile).
     OPERATIONAL_FIELDS: ClassVar[tuple[str, ...]] = ("diagnostics_every", "probe_size")
@@ -95,6 +97,9 @@ class ADECConfig:
     acai_gamma: float = 0.2  # [REF:acai] γ when gamma_mode is fixed
     # auto: random rotation + shift for images (DEC-DA's), none for tabular data
     augment: str = "auto"
+    # [PAPER] kmeans: DEC's k-means start; umap_gmm: UMAP + Gaussian mixture on the embedding
+    # (N2D's step; its responsibilities are the first interval's targets)
+    init: str = "kmeans"
     kernel_initializer: str = "dec_uniform"  # [REF:DEC-keras] U(±sqrt(1/fan_in)); or a Keras name
     diagnostics_every: int = 0  # FR/FD every N iterations when labels exist (0: at each refresh)
     probe_size: int = 256  # samples in the fixed batch the FR/FD gradients are measured on

@@ -8,6 +8,7 @@ from typing import ClassVar
 from tfdeepclust.config import CommonConfig
 from tfdeepclust.losses.adversarial import GEN_LOSSES
 from tfdeepclust.losses.reconstruction import REDUCTIONS
+from tfdeepclust.nn.precision import PRECISIONS
 from tfdeepclust.recipes.base import AUGMENT_MODES, DECFamilyRecipe, require_images, self_train
 from tfdeepclust.training.initialisation import INIT_METHODS
 
@@ -24,6 +25,7 @@ class ASC2DConfig:
         "ae_reduction": REDUCTIONS,
         "augment": AUGMENT_MODES,
         "init": INIT_METHODS,
+        "disc_precision": PRECISIONS,
     }
     # The paper's text where the default recipe departs from it (``--preset paper``; the
     # results profile lists each of these a run used as a deviation).
@@ -76,6 +78,9 @@ class ASC2DConfig:
     # with init umap_gmm: refresh intervals during which the mixture's responsibilities stay the
     # targets (D2) before Eq. 4's targets take over; 0 = Eq. 4 from the first refresh
     init_target_intervals: int = 5
+    # [CHOICE] compute precision of the 2000-2000 discriminator: float32; bfloat16 (float32
+    # weights and loss); auto = bfloat16 where the CPU has bfloat16 dot products (AVX-512 BF16)
+    disc_precision: str = "float32"
 
 
 class ASC2DRecipe(DECFamilyRecipe):
@@ -138,6 +143,7 @@ class ASC2DRecipe(DECFamilyRecipe):
             else cfg.embedding_activation,
             alpha=cfg.alpha,
             ae_reduction=cfg.ae_reduction,
+            disc_precision=cfg.disc_precision,
         )
         model.compile(
             ae_optimizer=keras.optimizers.Adam(cfg.lr_ae, epsilon=cfg.adam_epsilon),

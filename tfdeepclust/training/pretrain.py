@@ -140,7 +140,10 @@ def fit_or_load(
                 flush=True,
             )
             cbs = [c for c in cbs if not isinstance(c, TimeLimit)]
-        hist = trainer.fit(ds, epochs=epochs, steps_per_epoch=steps, verbose=verbose, callbacks=cbs)
+        # The tf.data pipeline shuffles; shuffle=False only tells Keras so (it warns otherwise).
+        hist = trainer.fit(
+            ds, epochs=epochs, steps_per_epoch=steps, verbose=verbose, callbacks=cbs, shuffle=False
+        )
         limit = fired(cbs)
         # (A limit that fired after the last epoch stopped nothing.)
         if limit is not None and not guard.diverged and ledger.epochs_done < epochs:

@@ -99,6 +99,7 @@ def run_self_training(
             ds,
             epochs=epochs,
             steps_per_epoch=spe,
+            shuffle=False,  # the tf.data pipeline shuffles (Keras warns about shuffle=True)
             verbose=verbose,
             callbacks=[guard, refresh, *extra, *(callbacks or [])],
         ).history
