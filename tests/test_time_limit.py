@@ -68,9 +68,12 @@ def test_stops_before_the_next_epoch_would_overrun_the_limit():
     t0 = time.perf_counter()
     _tiny_fit([_Sleep(0.4), limit])
     elapsed = time.perf_counter() - t0
-    # Epochs of ~0.4 s: several fit in 3 s, and the one that would end past it is not started.
+    # Epochs of ~0.4 s: several fit in 3 s, and the one predicted to end past it is not
+    # started (without the limit the 100 epochs take 40 s). The stop rests on a prediction from
+    # the mean epoch so far, so a loaded machine can stretch the last epoch past the limit: the
+    # wall-clock bound allows one epoch of that (it failed at 3.0 with 3 jobs on 2 cores).
     assert limit.fired and limit.done >= 2
-    assert elapsed < 3.0
+    assert elapsed < 3.0 + 0.4
 
 
 def test_an_expired_limit_stops_after_one_epoch_or_step_and_a_far_one_never():
