@@ -86,8 +86,8 @@ def initialise_from_manifold(model, x: np.ndarray, seed: int) -> np.ndarray:
 
     strategy = model.distribute_strategy
     z = model.embed(x)
-    labels, resp = umap_gmm_clusters(z, model.n_clusters, seed)
-    resp = agree_with_chief(resp, strategy)
+    _, resp = umap_gmm_clusters(z, model.n_clusters, seed)
+    resp = agree_with_chief(resp, strategy)  # the labels follow from the chief's responsibilities
     labels = resp.argmax(axis=1).astype(np.int64)
     model.clustering.set_centroids(weighted_centres(z, resp))
     store = model.__dict__.get("_target_store") or model.attach_targets(len(x))

@@ -214,13 +214,12 @@ class TargetRefresh(keras.callbacks.Callback):
             self._stop("maxiter")
         elif it % self.update_interval == 0:
             delta = self.refresh(keep_targets=self.holding_initial_targets(it))
-            decision = judge(self.history_, self.drift_guard) if self.drift_guard else None
             if delta < self.tol:
                 self.converged_ = True
                 self._stop("tol")
             elif 0 < self.collapse_patience <= self.collapses_in_a_row():
                 self._stop("collapsed")
-            elif decision is not None:
+            elif self.drift_guard and (decision := judge(self.history_, self.drift_guard)):
                 self._guard_stop(decision)
             else:
                 self._keep_good_state()
