@@ -7,8 +7,7 @@ and tabular data (``--dataset mice_protein``, ``--dataset csv:PATH``).
 
 import sys
 
-from tfdeepclust.recipes.adec import RECIPE
 from tfdeepclust.runner import main
 
 if __name__ == "__main__":
-    sys.exit(main(RECIPE))
+    sys.exit(main("adec"))

@@ -7,8 +7,7 @@ on 2 CPU cores). ``--budget paper`` runs the reproduction budget; ``--quick`` a 
 
 import sys
 
-from tfdeepclust.recipes.asc2d import RECIPE
 from tfdeepclust.runner import main
 
 if __name__ == "__main__":
-    sys.exit(main(RECIPE))
+    sys.exit(main("asc2d"))

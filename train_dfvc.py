@@ -8,8 +8,7 @@ With no arguments: a short run on the USPS set embedded in the package. ``--data
 
 import sys
 
-from tfdeepclust.recipes.dfvc import RECIPE
 from tfdeepclust.runner import main
 
 if __name__ == "__main__":
-    sys.exit(main(RECIPE))
+    sys.exit(main("dfvc"))

@@ -13,11 +13,22 @@ REPO = Path(__file__).resolve().parents[1]
 NARROW_ASC2D = ["--filters", "8", "16", "16", "--disc-hidden", "64"]
 
 
+# Training scripts run by tests skip the pictures unless a test asks for them: the embedding
+# map's UMAP compiles with numba for ~30 s in every fresh process (tests/test_pictures.py
+# covers the pictures).
+PICTURE_FLAGS = ("--pictures", "--no-pictures")
+
+
 def run_python(*args, cwd=None, timeout: float = 600) -> subprocess.CompletedProcess:
-    """``python *args`` with the repository on PYTHONPATH; text output captured."""
+    """``python *args`` with the repository on PYTHONPATH; text output captured. A training
+    script gets ``--no-pictures`` unless ``args`` has a picture flag or ``--help``."""
     env = dict(os.environ, PYTHONPATH=str(REPO))
+    args = [str(a) for a in args]
+    is_training = args and Path(args[0]).name.startswith("train_")
+    if is_training and not any(a in (*PICTURE_FLAGS, "--help", "-h") for a in args):
+        args.append("--no-pictures")
     return subprocess.run(
-        [sys.executable, *map(str, args)],
+        [sys.executable, *args],
         cwd=cwd,
         env=env,
         capture_output=True,

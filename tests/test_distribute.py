@@ -134,6 +134,7 @@ def test_two_local_workers_train_together_and_only_the_chief_writes(tmp_path):
         "cache",
         "--verbose",
         "0",
+        "--no-pictures",
     ]
     procs = []
     for index in range(2):
@@ -207,7 +208,7 @@ def test_every_script_runs_end_to_end_under_every_strategy(tmp_path, method, str
     the time limit (far), FR/FD (ADEC), then the export. Exit 0 and complete results."""
     args = [
         REPO / f"train_{method}.py",
-        *("--quick", "--subset", "300", "--batch-size", "64", "--verbose", "0"),
+        *("--quick", "--subset", "300", "--batch-size", "64", "--verbose", "0", "--no-pictures"),
         *("--strategy", strategy, "--cpu-replicas", str(replicas), "--time-limit", "1h"),
         *("--output-dir", tmp_path / "out", "--export-dir", tmp_path / "models"),
         *("--pretrain-cache-dir", tmp_path / "cache"),

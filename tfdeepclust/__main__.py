@@ -4,6 +4,8 @@ Commands:
   info     print the signatures and the tfdeepclust metadata of an export
   predict  cluster new data with an export: .npz (array ``x``), a folder of images, or a CSV;
            writes ``input,cluster`` rows (CSV) and optionally the probabilities (.npy)
+  report   draw a finished run's pictures again (clusters.png, embedding_map.png,
+           confusion_matrix.png) from its folder
 
 A model path is ``saved_models/<name>`` (newest version) or ``saved_models/<name>/<version>``.
 Inputs go in the units the training data came in (the export applies the same scaling); image
@@ -18,6 +20,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
+from tfdeepclust.console import DEFAULT_VERBOSE, EVERYTHING, VERBOSE_LEVELS
 
 
 def cmd_info(args) -> int:
@@ -109,11 +113,29 @@ def cmd_predict(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from tfdeepclust.pictures import redraw_run
+
+    drawn = redraw_run(args.run_dir, args.results, args.data, args.data_dir)
+    for name, path in sorted(drawn.items()):
+        print(f"{name}: {path}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tfdeepclust",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--verbose",
+        type=int,
+        nargs="?",
+        const=EVERYTHING,
+        default=DEFAULT_VERBOSE,
+        choices=VERBOSE_LEVELS,
+        help="2 (or bare) also shows TensorFlow's start-up logs",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("info", help="print signatures and metadata of an exported model")
@@ -129,7 +151,20 @@ def main(argv=None) -> int:
         "--overwrite", action="store_true", help="replace existing --output / --probabilities"
     )
     p.set_defaults(func=cmd_predict)
+    p = sub.add_parser(
+        "report", help="draw a finished run's pictures again from its folder (runs/<name>)"
+    )
+    p.add_argument("run_dir", help="the run's --output-dir (holds results.json, outputs.npz)")
+    p.add_argument("--results", default="results.json", help="which results file of the run")
+    p.add_argument(
+        "--data", default=None, help="the run's data, if its recorded name cannot load it"
+    )
+    p.add_argument("--data-dir", default=None, help="folder of offline data files")
+    p.set_defaults(func=cmd_report)
     args = parser.parse_args(argv)
+    from tfdeepclust.console import quiet_startup
+
+    quiet_startup(args.verbose)
     from tfdeepclust.data.dataset import DataError
 
     try:

@@ -47,6 +47,9 @@ def train(method: str, data, y=None, *, n_clusters: int | None = None, **options
             again continues it. A clustering phase it ended returns results with
             ``convergence.stop_reason == "time_limit"``, and calling again continues that too.
     """
+    from tfdeepclust.console import DEFAULT_VERBOSE, quiet_startup
+
+    quiet_startup(options.get("verbose", DEFAULT_VERBOSE))
     from tfdeepclust.config import CommonConfig
     from tfdeepclust.data import ClusteringData, from_arrays
     from tfdeepclust.runner import run

@@ -58,6 +58,17 @@ def atomic_save_npy(path: str | os.PathLike, array, overwrite: bool = True) -> P
     return atomic_write_bytes(path, buf.getvalue(), overwrite=overwrite)
 
 
+def atomic_save_npz(path: str | os.PathLike, overwrite: bool = True, **arrays) -> Path:
+    """``np.savez_compressed`` through :func:`atomic_write_bytes` (the path as given)."""
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    return atomic_write_bytes(path, buf.getvalue(), overwrite=overwrite)
+
+
 def atomic_save_figure(fig, path: str | os.PathLike, dpi: int = 110) -> Path:
     """Saves a matplotlib figure as PNG through :func:`atomic_write_bytes`."""
     import io

@@ -17,6 +17,7 @@ import types
 import typing
 
 from tfdeepclust.config import CommonConfig
+from tfdeepclust.console import EVERYTHING, VERBOSE_LEVELS
 from tfdeepclust.data.loading import ROW_NORMS
 
 
@@ -255,6 +256,13 @@ def build_parser(
         "--no-export", dest="export", action="store_false", help="skip the SavedModel export"
     )
     g.add_argument(
+        "--no-pictures",
+        dest="pictures",
+        action="store_false",
+        help="skip the pictures of the clusters (clusters.png, embedding_map.png, "
+        "confusion_matrix.png; python -m tfdeepclust report RUN_DIR draws them later)",
+    )
+    g.add_argument(
         "--pretrained",
         default=None,
         help="auto-encoder weights (.weights.h5) to start from instead of pretraining",
@@ -284,9 +292,13 @@ def build_parser(
     g.add_argument(
         "--verbose",
         type=int,
+        nargs="?",
+        const=EVERYTHING,
         default=d.verbose,
-        choices=(0, 1, 2),
-        help="Keras fit output: 0 silent, 1 progress bar, 2 one line per epoch",
+        choices=VERBOSE_LEVELS,
+        help="0 results only; 1 about ten progress lines per phase with an ETA (default); "
+        "2 (or a bare --verbose) everything: a line per epoch and per target refresh, and "
+        "TensorFlow's start-up logs",
     )
     g = p.add_argument_group(
         "distributed training (tf.distribute)",
@@ -393,6 +405,7 @@ def parse_args(parser: argparse.ArgumentParser, method_config_cls, argv=None):
         output_dir=ns.output_dir,
         export_dir=ns.export_dir,
         export=ns.export,
+        pictures=ns.pictures,
         pretrained=ns.pretrained,
         pretrain_cache_dir=ns.pretrain_cache_dir,
         overwrite=ns.overwrite,

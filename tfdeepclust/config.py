@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from tfdeepclust.console import DEFAULT_VERBOSE
+
 # Target refreshes in a row with one cluster holding >= 90 % of the samples that end a
 # clustering phase (PLATFORM.md §7.6: a collapse ends training, never silently).
 DEFAULT_COLLAPSE_PATIENCE = 3
@@ -41,6 +43,7 @@ class CommonConfig:
     output_dir: str | None = None
     export_dir: str = "saved_models"
     export: bool = True
+    pictures: bool = True  # clusters.png, embedding_map.png, confusion_matrix.png
     pretrained: str | None = None
     pretrain_cache_dir: str = "runs/pretrained"
     overwrite: bool = False
@@ -49,7 +52,7 @@ class CommonConfig:
     deterministic: bool = False
     strategy: str = "default"  # tf.distribute strategy: default | mirrored | multiworker
     cpu_replicas: int = 0  # mirrored without GPUs: logical CPU replicas (testing)
-    verbose: int = 2
+    verbose: int = DEFAULT_VERBOSE  # 0 results only, 1 progress lines, 2 everything
     preset: str | None = None  # the named recipe the command line started from (recorded only)
     extra: dict = field(default_factory=dict)
 
@@ -77,6 +80,7 @@ NON_RESULT_OPTIONS = (
     "output_dir",
     "export_dir",
     "export",
+    "pictures",
     "pretrained",
     "pretrain_cache_dir",
     "overwrite",

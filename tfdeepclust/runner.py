@@ -359,6 +359,11 @@ def _run(
         labels,
         data.y,
     )
+    t0 = time.perf_counter()
+    outputs_path, pictures = _write_outputs_and_pictures(
+        out_dir, results_path, common, data, final, f"{recipe.name} on {data.name}"
+    )
+    pictures_time = time.perf_counter() - t0
 
     export_path = None
     t0 = time.perf_counter()
@@ -403,6 +408,7 @@ def _run(
             "cluster": clus.get("wall_time_s"),
             "evaluate": eval_time,
             "export": export_time,
+            "pictures": pictures_time,
             "total": time.perf_counter() - t_start,
         },
         "budget": common.budget,
@@ -429,10 +435,45 @@ def _run(
         "export_path": None if export_path is None else str(export_path),
         "results_path": str(results_path),
         "labels_path": str(labels_path),
+        "outputs_path": str(outputs_path),
+        "pictures": pictures,
     }
     atomic_write_json(results_path, results, overwrite=common.overwrite)
     _print_summary(results)
     return {**results, "labels": labels, "model": model}
+
+
+def _write_outputs_and_pictures(
+    out_dir: Path, results_path: Path, common: CommonConfig, data, final: dict, title: str
+) -> tuple[Path, dict[str, str]]:
+    """Saves the per-sample outputs beside the results (``outputs[_n].npz``) and, unless
+    ``--no-pictures``, draws the run's pictures from them."""
+    from tfdeepclust import pictures
+
+    suffix = results_path.stem.removeprefix("results")  # "" or "_<n>", as results_<n>.json
+    outputs_path = pictures.save_outputs(
+        out_dir / f"outputs{suffix}.npz",
+        final["labels"],
+        final.get("probabilities"),
+        final.get("embedding"),
+    )
+    if not common.pictures:
+        return outputs_path, {}
+    folder = out_dir if not suffix else out_dir / f"pictures{suffix}"
+    drawn = pictures.draw_all(
+        folder,
+        data.x,
+        final["labels"],
+        data.n_clusters,
+        final.get("probabilities"),
+        final.get("embedding"),
+        data.y,
+        seed=common.seed,
+        title=f"{title} (seed {common.seed})",
+    )
+    if drawn:
+        print(f"[pictures] {', '.join(sorted(drawn.values()))}", flush=True)
+    return outputs_path, drawn
 
 
 def _write_labels(path: Path, labels, y) -> Path:
@@ -507,8 +548,20 @@ def _print_summary(r: dict) -> None:
     print(f"results: {r['results_path']}  labels: {r['labels_path']}")
 
 
-def main(recipe: Recipe, argv=None) -> int:
-    """Entry point of ``train_<method>.py``; returns the process exit code."""
+def main(recipe: Recipe | str, argv: list[str] | None = None) -> int:
+    """Entry point of ``train_<method>.py``; returns the process exit code.
+
+    ``recipe`` may be the method's name: TensorFlow is then imported with its start-up logs
+    hidden (below ``--verbose 2``) before the recipe imports it.
+    """
+    if isinstance(recipe, str):
+        import sys
+
+        from tfdeepclust.api import get_recipe
+        from tfdeepclust.console import quiet_startup, verbose_from_argv
+
+        quiet_startup(verbose_from_argv(sys.argv[1:] if argv is None else argv))
+        recipe = get_recipe(recipe)
     from tfdeepclust.cli import parse_args, recipe_parser, tune_options
 
     parser = recipe_parser(recipe)

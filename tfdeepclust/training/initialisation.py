@@ -34,6 +34,12 @@ def initialise_clustering(
     elif method == "umap_gmm":
         from tfdeepclust.training import manifold_init
 
+        # UMAP's first call in a process compiles with numba: say why nothing moves for a while.
+        print(
+            f"[init] UMAP ({manifold_init.UMAP_COMPONENTS} dimensions) + Gaussian mixture on "
+            f"{len(x)} embeddings (about a minute on 2 cores the first time in a process)",
+            flush=True,
+        )
         labels = manifold_init.initialise_from_manifold(model, x, seed)
         out = {
             "method": method,

@@ -18,6 +18,7 @@ from tfdeepclust.data.dataset import DataError
 from tfdeepclust.data.pipeline import make_train_dataset, steps_per_epoch
 from tfdeepclust.losses.reconstruction import REDUCTIONS, squared_error
 from tfdeepclust.training.divergence import DivergenceGuard, TrainingDivergedError
+from tfdeepclust.training.progress import EpochProgress, keras_verbosity
 from tfdeepclust.training.time_limit import TimeLimit, TimeLimitReached, fired
 
 
@@ -55,7 +56,8 @@ def pretrain_autoencoder(
         epsilon: Adam epsilon (TF1 papers used 1e-8; Keras 3 defaults to 1e-7).
         augmenter: Optional augmentation applied to inputs (the target is the augmented input).
         cache_path: ``.weights.h5`` file: loaded if it exists, written (atomically) otherwise.
-        verbose: Keras ``fit`` verbosity.
+        verbose: 0 silent, 1 a progress line every ~10 % of the epochs, 2 Keras' line per
+            epoch.
         callbacks: Extra Keras callbacks (e.g. TensorBoard).
         optimizer: Replaces ``Adam(learning_rate, epsilon)`` (e.g. DEC-DA's ``SGD(1.0, 0.9)``).
         reduction: ``"sum"`` over features per sample (ASC2D Eq. 2) or ``"mean"`` (Keras
@@ -141,8 +143,14 @@ def fit_or_load(
             )
             cbs = [c for c in cbs if not isinstance(c, TimeLimit)]
         # The tf.data pipeline shuffles; shuffle=False only tells Keras so (it warns otherwise).
+        fit_verbose, cbs = keras_verbosity(verbose, cbs, EpochProgress("pretrain", epochs))
         hist = trainer.fit(
-            ds, epochs=epochs, steps_per_epoch=steps, verbose=verbose, callbacks=cbs, shuffle=False
+            ds,
+            epochs=epochs,
+            steps_per_epoch=steps,
+            verbose=fit_verbose,
+            callbacks=cbs,
+            shuffle=False,
         )
         limit = fired(cbs)
         # (A limit that fired after the last epoch stopped nothing.)

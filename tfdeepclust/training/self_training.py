@@ -67,7 +67,7 @@ def run_self_training(
         tol,
         maxiter,
         y=y,
-        verbose=1 if verbose else 0,
+        verbose=verbose,
         history=history,
         collapse_patience=collapse_patience,
         keep_initial_targets=keep_initial_targets,
@@ -100,7 +100,7 @@ def run_self_training(
             epochs=epochs,
             steps_per_epoch=spe,
             shuffle=False,  # the tf.data pipeline shuffles (Keras warns about shuffle=True)
-            verbose=verbose,
+            verbose=2 if verbose >= 2 else 0,  # 1: TargetRefresh's progress lines only
             callbacks=[guard, refresh, *extra, *(callbacks or [])],
         ).history
     if guard.diverged:

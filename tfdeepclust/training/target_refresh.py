@@ -9,6 +9,7 @@ and stops when the fraction of changed labels falls below ``tol``, or when one c
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -21,6 +22,7 @@ from tfdeepclust.distribute import agree_with_chief
 from tfdeepclust.losses.dec import target_distribution
 from tfdeepclust.metrics import label_free_metrics
 from tfdeepclust.training.drift_guard import DriftRule, judge
+from tfdeepclust.training.progress import RateClock, print_every
 
 # TargetStore.stopped values: why a finished run stopped (a resumed run reports it, and does
 # not train on unless the rule that stopped it was relaxed).
@@ -78,7 +80,7 @@ class TargetRefresh(keras.callbacks.Callback):
         maxiter: Stop after this many clustering iterations in total.
         y: Optional labels, only to log ACC/NMI at refreshes (never used for decisions).
         target_fn: Q -> P; the DEC target by default.
-        verbose: Print a line per refresh.
+        verbose: 2 prints a line per refresh, 1 about ten lines per run (with the ETA), 0 none.
         history: Refresh history of the run so far (when resuming).
         collapse_patience: Stop after this many refreshes in a row (not counting iteration 0,
             the initialisation) at which one cluster holds >= 90 % of the samples; 0 never.
@@ -131,6 +133,7 @@ class TargetRefresh(keras.callbacks.Callback):
             float(self.history_[-1].get("wall_time_s", 0.0)) if self.history_ else 0.0
         )
         self._t_begin = time.perf_counter()
+        self._clock: RateClock | None = None
 
     @property
     def store(self) -> TargetStore:
@@ -179,10 +182,27 @@ class TargetRefresh(keras.callbacks.Callback):
                 f"sizes {entry['cluster_sizes']})",
                 flush=True,
             )
-        if self.verbose:
-            extra = "".join(f" {k}={entry[k]:.4f}" for k in ("acc", "nmi") if k in entry)
-            print(f"[refresh] iter {it}: delta_label={delta:.5f}{extra}", flush=True)
+        self._print_refresh(entry)
         return delta
+
+    def _print_refresh(self, entry: dict) -> None:
+        """Every refresh at verbosity 2; at 1, about ten lines per run with the pace and ETA."""
+        it = entry["iteration"]
+        if self._clock is None:
+            self._clock = RateClock(it, self.maxiter)
+        every = print_every(math.ceil(self.maxiter / self.update_interval))  # in refreshes
+        due = self.verbose == 1 and (it // self.update_interval) % every == 0
+        if self.verbose < 2 and not due:
+            return
+        extra = "".join(f" {k}={entry[k]:.4f}" for k in ("acc", "nmi") if k in entry)
+        pace = ""
+        if (per := self._clock.seconds_per_unit(it)) is not None:
+            pace = f"  ({per:.3f} s/iter, ETA at most {self._clock.eta(it)})"
+        print(
+            f"[refresh] iter {it}/{self.maxiter}: delta_label={entry['delta_label']:.5f}"
+            f"{extra}{pace}",
+            flush=True,
+        )
 
     def on_train_begin(self, logs=None):
         self._t_begin = time.perf_counter()

@@ -178,7 +178,16 @@ def tune(recipe, common, cfg, opts: TuneOptions) -> dict:
             "common": {
                 k: v
                 for k, v in config_dict(common).items()
-                if k not in ("verbose", "overwrite", "fresh", "output_dir", "export_dir", "export")
+                if k
+                not in (
+                    "verbose",
+                    "overwrite",
+                    "fresh",
+                    "output_dir",
+                    "export_dir",
+                    "export",
+                    "pictures",
+                )
             },
             "cfg": config_dict(cfg),
             "max_epochs": opts.max_epochs,
