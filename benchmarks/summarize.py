@@ -13,7 +13,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 sys.path.insert(0, str(RESULTS.parents[1]))  # tfdeepclust, for the profiles of older runs
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the recipes import Keras
 
-# Paper numbers (METHODS.md §6): (ACC, NMI), keyed by (variant, dataset); variant from _variant.
+# Paper numbers (docs/methods.md §6): (ACC, NMI), keyed by (variant, dataset); variant from
+# _variant.
 PAPER = {
     # ASC2D Table 3; ablations Tables 5-6 (USPS only)
     ("asc2d", "mnist"): (0.988, 0.973),

@@ -1,9 +1,10 @@
 """Print the clustering phase of a run, refresh by refresh, from its results JSON.
 
-The results tables report the final iteration (PLATFORM.md §7.1: never the best epoch by a label
-metric). This shows how a run got there: the label change against tol, the largest and smallest
-cluster, and ACC / NMI / ARI where labels exist, so drift after an early peak (ADEC's DEC* on the
-70k sets) or a late collapse is visible. The best-by-ACC row is marked for diagnosis only.
+The results tables report the final iteration (docs/platform.md §7.1: never the best epoch by
+a label metric). This shows how a run got there: the label change against tol, the largest and
+smallest cluster, and ACC / NMI / ARI where labels exist, so drift after an early peak (ADEC's
+DEC* on the 70k sets) or a late collapse is visible. The best-by-ACC row is marked for
+diagnosis only.
 
     python benchmarks/trajectory.py benchmarks/results/asc2d_usps_seed0.json
     python benchmarks/trajectory.py results/x.json --every 1400 --markdown

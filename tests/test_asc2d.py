@@ -1,4 +1,5 @@
-"""ASC2D: loss terms against hand values, variable routing, step counts (METHODS.md §5.10-14)."""
+"""ASC2D: loss terms against hand values, variable routing, step counts (docs/methods.md
+§5.10-14)."""
 
 import keras
 import numpy as np

@@ -39,7 +39,7 @@ def test_mice_protein():
     assert d.x.shape == (1080, 77) and not np.isnan(d.x).any()
     assert d.n_clusters == 8 and d.info["missing_cells_zeroed"] == 1396
     np.testing.assert_array_equal(np.bincount(d.y), [135, 150, 105, 135, 135, 150, 135, 135])
-    assert abs(np.linalg.norm(d.x, axis=1).mean() - 9.0) < 0.1  # METHODS.md §1.7
+    assert abs(np.linalg.norm(d.x, axis=1).mean() - 9.0) < 0.1  # docs/methods.md §1.7
     unit = load_dataset("mice_protein", row_norm="unit_l2")
     np.testing.assert_allclose(np.linalg.norm(unit.x, axis=1), 1.0, rtol=1e-5)
 

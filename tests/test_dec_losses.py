@@ -1,4 +1,5 @@
-"""Closed-form checks of the shared DEC blocks: Q (Eq. 3), P (Eq. 4), KL (METHODS.md §5.1-5.4)."""
+"""Closed-form checks of the shared DEC blocks: Q (Eq. 3), P (Eq. 4), KL (docs/methods.md
+§5.1-5.4)."""
 
 import numpy as np
 import pytest
@@ -95,7 +96,7 @@ def test_kl_nonnegative_and_zero_iff_equal():
 
 
 def test_kl_gradients_match_dec_closed_form():
-    """∂L/∂z_i and ∂L/∂mu_j of METHODS.md §1.3 (nu = 1), L = mean_i KL(p_i || q_i)."""
+    """∂L/∂z_i and ∂L/∂mu_j of docs/methods.md §1.3 (nu = 1), L = mean_i KL(p_i || q_i)."""
     rng = np.random.default_rng(4)
     B, K, d = 6, 3, 2
     z = tf.Variable(rng.normal(size=(B, d)))

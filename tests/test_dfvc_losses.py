@@ -1,4 +1,4 @@
-"""DFVC's loss terms against hand-computed values (METHODS.md §5, invariants 20-23)."""
+"""DFVC's loss terms against hand-computed values (docs/methods.md §5, invariants 20-23)."""
 
 import math
 

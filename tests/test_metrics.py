@@ -1,4 +1,4 @@
-"""ACC / NMI / ARI and label-free figures (METHODS.md §5.6)."""
+"""ACC / NMI / ARI and label-free figures (docs/methods.md §5.6)."""
 
 import numpy as np
 import pytest

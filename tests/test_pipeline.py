@@ -1,4 +1,4 @@
-"""tf.data pipelines and augmentation (METHODS.md §5.3, §5.9)."""
+"""tf.data pipelines and augmentation (docs/methods.md §5.3, §5.9)."""
 
 import numpy as np
 import pytest

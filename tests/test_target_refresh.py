@@ -1,4 +1,4 @@
-"""The full-data target refresh and the tol / maxiter stops (METHODS.md §1.2, §1.4, §5.5)."""
+"""The full-data target refresh and the tol / maxiter stops (docs/methods.md §1.2, §1.4, §5.5)."""
 
 import numpy as np
 import pytest
@@ -34,7 +34,7 @@ def test_refresh_every_t_and_stop_at_maxiter():
     # The stored target is P of the full data at the last refresh, in sample-id order.
     assert cb.history_[0]["delta_label"] == 1.0
     assert all(0.0 <= h["delta_label"] <= 1.0 for h in cb.history_)
-    # Every refresh logs the label-free health figures (PLATFORM.md §7.6).
+    # Every refresh logs the label-free health figures (docs/platform.md §7.6).
     for h in cb.history_:
         assert sum(h["cluster_sizes"]) == len(x) and len(h["cluster_sizes"]) == 3
         assert h["smallest_cluster_frac"] == min(h["cluster_sizes"]) / len(x)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from tfdeepclust.console import DEFAULT_VERBOSE
 
 # Target refreshes in a row with one cluster holding >= 90 % of the samples that end a
-# clustering phase (PLATFORM.md §7.6: a collapse ends training, never silently).
+# clustering phase (docs/platform.md §7.6: a collapse ends training, never silently).
 DEFAULT_COLLAPSE_PATIENCE = 3
 
 

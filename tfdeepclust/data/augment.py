@@ -16,10 +16,10 @@ def build_augmenter(preset: str, seed: int, channels: int = 1) -> keras.Sequenti
     """Returns the augmentation pipeline of a preset, or None for ``"none"``.
 
     Presets:
-        ``dec``: METHODS.md §1.8 (ADEC, DEC-DA): rotation ±10°, shift ±10 %, ``nearest`` fill.
-        ``dfvc_grey``: METHODS.md §4.7 grey images: rotation ±15°, shift 10 %, zoom 10 %,
+        ``dec``: docs/methods.md §1.8 (ADEC, DEC-DA): rotation ±10°, shift ±10 %, ``nearest`` fill.
+        ``dfvc_grey``: docs/methods.md §4.7 grey images: rotation ±15°, shift 10 %, zoom 10 %,
             contrast and brightness 0.4.
-        ``dfvc_colour``: METHODS.md §4.7 colour images: crop-rescale zoom, horizontal flip,
+        ``dfvc_colour``: docs/methods.md §4.7 colour images: crop-rescale zoom, horizontal flip,
             colour jitter (0.4, 0.4, 0.4, hue 0.125).
 
     Args:

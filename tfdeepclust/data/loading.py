@@ -37,7 +37,7 @@ TFDS_DATASETS: dict[str, TfdsSpec] = {
 }
 TABULAR_DATASETS = ("mice_protein", "reuters10k")
 USER_PREFIXES = ("npz:", "dir:", "csv:")
-ROW_NORMS = ("none", "unit_l2")  # tabular row scaling (METHODS.md §3.7)
+ROW_NORMS = ("none", "unit_l2")  # tabular row scaling (docs/methods.md §3.7)
 
 
 def dataset_names() -> list[str]:

@@ -1,7 +1,7 @@
 """``tf.data`` pipelines for clustering: stable sample ids, seeded shuffles, batched augmentation.
 
 Every training batch is ``(x, sample_id)``: ``sample_id`` is the row number in the canonical
-order, so full-data targets can be gathered per sample whatever the shuffle (METHODS.md §1.2).
+order, so full-data targets can be gathered per sample whatever the shuffle (docs/methods.md §1.2).
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ def make_train_dataset(
     """Builds the training pipeline ``(x_batch, sample_id_batch)``.
 
     Shuffling happens over indices (cheap, reshuffled every pass); images are gathered per batch,
-    and augmentation is mapped **after batching** (PLATFORM.md §2.7). The pipeline repeats, so
-    ``fit`` takes ``steps_per_epoch`` (avoids the epoch-start stall of PLATFORM.md §2.5).
+    and augmentation is mapped **after batching** (docs/platform.md §2.7). The pipeline repeats, so
+    ``fit`` takes ``steps_per_epoch`` (avoids the epoch-start stall of docs/platform.md §2.5).
 
     Args:
         x: Data ``[N, ...]`` float32.

@@ -12,7 +12,8 @@ import numpy as np
 from tfdeepclust.data.dataset import DataError, DataNotFoundError
 from tfdeepclust.data.resources import packaged_file
 
-# Label order of the ADEC author's loader (nairouz/DynAE ``load_mice_protein``), METHODS.md §1.7.
+# Label order of the ADEC author's loader (nairouz/DynAE ``load_mice_protein``), docs/methods.md
+# §1.7.
 MICE_CLASSES = ("c-CS-s", "c-CS-m", "t-CS-s", "t-CS-m", "c-SC-s", "c-SC-m", "t-SC-s", "t-SC-m")
 
 
@@ -75,7 +76,7 @@ def load_reuters10k(
 
     The file is what DEC-keras' ``make_reuters_data`` saves: a pickled dict with ``data``
     (``[N, 2000]`` TF-IDF features already scaled by √2000, so (1/d)·‖x‖² = 1) and ``label``
-    (0..3 = CCAT, GCAT, MCAT, ECAT). The features are used as stored (METHODS.md §1.7).
+    (0..3 = CCAT, GCAT, MCAT, ECAT). The features are used as stored (docs/methods.md §1.7).
     Because the format is a pickle, load only a file you made or trust.
 
     Args:

@@ -1,6 +1,6 @@
 """TFDS-backed data sets, prepared offline from local official files, failing fast otherwise.
 
-Preparation order (PLATFORM.md §3.2-3.3):
+Preparation order (docs/platform.md §3.2-3.3):
 1. Already prepared in the TFDS folder: read it with ``download=False``.
 2. The official files are in a local folder (``data_dir`` or ``$TFDEEPCLUST_DATA_DIR``): prepare
    with ``DownloadConfig(manual_dir=...)``; TFDS checks every file's sha256.

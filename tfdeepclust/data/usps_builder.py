@@ -2,7 +2,7 @@
 
 The packaged file holds the standard 7,291 + 2,007 split as float32 16x16 images in [0, 1]
 (2001 grey levels, = Keysers' ``.jf`` / 2). The values are stored as float32 tensors: quantising
-to uint8 would lose levels (METHODS.md §1.7).
+to uint8 would lose levels (docs/methods.md §1.7).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""ACAI regularisation of auto-encoder pretraining (ADEC Eqs. 8-9, reconstructed; METHODS.md §3.2).
+"""ACAI regularisation of auto-encoder pretraining (ADEC Eqs. 8-9, reconstructed; docs/methods.md
+§3.2).
 
 Berthelot et al. (2019): a critic regresses the mixing coefficient of decoded latent
 interpolations; the auto-encoder is trained to make interpolants look like real data (critic

@@ -33,7 +33,7 @@ def generator_loss(fake_logits, form: str = "nonsaturating"):
 
     Args:
         fake_logits: Discriminator logits of generated samples.
-        form: ``"nonsaturating"``: E[-log D(fake)] (METHODS.md [CHOICE]); ``"minimax"``:
+        form: ``"nonsaturating"``: E[-log D(fake)] (docs/methods.md [CHOICE]); ``"minimax"``:
             E[log(1 - D(fake))], the literal min-max form of ASC2D Eq. 8.
     """
     form = check_gen_loss(form)

@@ -11,7 +11,7 @@ EPS = 1e-12
 
 
 def target_distribution(q: np.ndarray, frequencies: np.ndarray | None = None) -> np.ndarray:
-    """DEC target P from soft assignments Q (METHODS.md §1.2; ASC2D Eq. 4, ADEC Eq. 3).
+    """DEC target P from soft assignments Q (docs/methods.md §1.2; ASC2D Eq. 4, ADEC Eq. 3).
 
     p_ij = (q_ij² / f_j) / Σ_j' (q_ij'² / f_j'), f_j = Σ_i q_ij over the **full** data set.
     Computed in float64.

@@ -14,7 +14,7 @@ REG_MODES = ("marginal", "per_sample")
 
 
 def vec_loss(z, log_var, pi, prior_means, reduction: str = "sum"):
-    """L_VEC per Eq. 34 (METHODS.md §4.4), the global-batch mean over samples.
+    """L_VEC per Eq. 34 (docs/methods.md §4.4), the global-batch mean over samples.
 
     ``-½ Σ_i log σ²_i + ½ Σ_k π_k ‖z − μ_k‖²`` with the **sampled** ``z`` (its expectation adds
     ``½ Σ σ²``, which keeps σ bounded; with ``μ_z`` the loss is unbounded below).
@@ -56,7 +56,7 @@ def cluster_size_regulariser(pi, mode: str = "marginal"):
 
 
 def expected_vec_loss(mu, log_var, pi, prior_means):
-    """E_ε[L_VEC] in closed form (METHODS.md §5.23), per-sample mean; ``>= d/2``. For tests."""
+    """E_ε[L_VEC] in closed form (docs/methods.md §5.23), per-sample mean; ``>= d/2``. For tests."""
     sq = ops.sum(ops.square(ops.expand_dims(mu, 1) - ops.expand_dims(prior_means, 0)), -1)
     per = (
         -0.5 * ops.sum(log_var, -1)

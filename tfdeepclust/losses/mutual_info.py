@@ -1,7 +1,7 @@
 """Mutual-information estimators: the JSD lower bound (DIM) and categorical MI (IIC).
 
-Both are **maximised** by DFVC (METHODS.md §4.2, §4.3); they are returned as MI estimates, and the
-method's loss negates them.
+Both are **maximised** by DFVC (docs/methods.md §4.2, §4.3); they are returned as MI
+estimates, and the method's loss negates them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""ACAI pretraining of an auto-encoder (ADEC §4.1; Berthelot et al. 2019; METHODS.md §3.2)."""
+"""ACAI pretraining of an auto-encoder (ADEC §4.1; Berthelot et al. 2019; docs/methods.md §3.2)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """ADEC: adversarial deep embedded clustering (Mrabah, Bouguessa, Ksantini; IEEE TKDE 2020).
 
-Spec: METHODS.md §3 (equations 8-15 were lost in the paper's text and are reconstructed there).
+Spec: docs/methods.md §3 (equations 8-15 were lost in the paper's text and are reconstructed there).
 Clustering phase, one joint iteration per ``train_step``, each network with its own loss and
 optimizer (three SGD + momentum instances):
 
@@ -180,7 +180,7 @@ class ADEC(DeepClusteringModel):
         return update_trackers(self.trackers, logs)
 
     def diagnostic_losses(self, x, p, true_cluster):
-        """The losses FR/FD compare (METHODS.md §3.4), on one forward pass.
+        """The losses FR/FD compare (docs/methods.md §3.4), on one forward pass.
 
         ``train``: this mode's encoder loss; ``sup``: -mean log q of the true label's cluster;
         ``pseudo``: KL(P || Q); ``self``: the adversarial term (ADEC) or reconstruction (IDEC*).

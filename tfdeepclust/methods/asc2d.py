@@ -1,6 +1,6 @@
 """ASC2D: adversarial self-supervised clustering with cluster-specificity distribution.
 
-Xia, Zhang, Gao, Gao. Neurocomputing 449 (2021) 38-47. Spec: METHODS.md §2.
+Xia, Zhang, Gao, Gao. Neurocomputing 449 (2021) 38-47. Spec: docs/methods.md §2.
 
 Objective (Eq. 1): min_{enc, dec, mu} max_psi  L_AE + λ1 L_D + L_C + λ2 L_S + λ3 L_CSD, with
 D1 = Student-t soft assignment Q (Eq. 3), D2 = DEC target P on the full data (Eq. 4).

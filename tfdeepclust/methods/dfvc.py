@@ -1,6 +1,6 @@
 """DFVC: decoder-free variational deep embedding (Ji, Sun, Gao, Hu, Yin; IEEE TNNLS 2022).
 
-Spec: METHODS.md §4. Objective (Eq. 40), minimised by one Adam over every variable:
+Spec: docs/methods.md §4. Objective (Eq. 40), minimised by one Adam over every variable:
 
     L = -(L_DMI + α L_CMI) + β L_VEC + γ L_REG
 

@@ -8,7 +8,7 @@ from keras import ops
 
 
 def student_t_assignment(z, centroids, alpha: float = 1.0):
-    """Soft assignment q_ij of embeddings to centroids (METHODS.md §1.1; ASC2D Eq. 3 = D1).
+    """Soft assignment q_ij of embeddings to centroids (docs/methods.md §1.1; ASC2D Eq. 3 = D1).
 
     q_ij ∝ (1 + ||z_i - mu_j||² / alpha)^(-(alpha + 1) / 2), normalised over clusters j.
     Distances are computed by broadcasting (the expanded ||z||² - 2 z·mu + ||mu||² form can go

@@ -1,4 +1,4 @@
-"""The convolutional auto-encoder of DCEC / ASC2D (METHODS.md §1.6), for any image size.
+"""The convolutional auto-encoder of DCEC / ASC2D (docs/methods.md §1.6), for any image size.
 
 Encoder: Conv(32, 5x5, s2) -> Conv(64, 5x5, s2) -> Conv(128, 3x3, s2) -> Flatten -> Dense(d_z).
 The third convolution uses ``same`` padding when the (padded) side is divisible by 8, else

@@ -1,4 +1,4 @@
-"""The DEC / IDEC / ADEC fully connected auto-encoder (METHODS.md §1.6).
+"""The DEC / IDEC / ADEC fully connected auto-encoder (docs/methods.md §1.6).
 
 Encoder d-500-500-2000-d_z (ReLU hidden, **linear** embedding), decoder d_z-2000-500-500-d
 (ReLU hidden, linear output), weights U(±sqrt(1/fan_in)) = VarianceScaling(1/3, fan_in,

@@ -2,7 +2,7 @@
 
 Every encoder maps ``x`` to ``[C(x), μ_z, log σ²_z]``: ``C`` is the last convolutional feature
 map (``M × M × c``, the local critic's input), the two vectors come from fully connected layers on
-``C`` (METHODS.md §4.1, §4.6). Channels-last throughout (fastest on CPU).
+``C`` (docs/methods.md §4.1, §4.6). Channels-last throughout (fastest on CPU).
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def build_resnet18_encoder(
     kernel_initializer="he_normal",
     name: str = "dfvc_encoder",
 ) -> keras.Model:
-    """ResNet-18 (4 stages × 2 basic blocks) with DFVC's Gaussian head (METHODS.md §4.6).
+    """ResNet-18 (4 stages × 2 basic blocks) with DFVC's Gaussian head (docs/methods.md §4.6).
 
     Stem [CHOICE]: 3×3 conv, stride 1, no max-pool for inputs up to 64 px (CIFAR-style:
     32×32 -> C of 4×4×512); stride 2 for larger inputs (96×96 STL-10 -> C of 6×6×512).

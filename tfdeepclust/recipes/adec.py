@@ -1,4 +1,5 @@
-"""ADEC as a runner recipe: ACAI pretraining, k-means, adversarial clustering (METHODS.md §3)."""
+"""ADEC as a runner recipe: ACAI pretraining, k-means, adversarial clustering (docs/methods.md
+§3)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ PRETRAIN_OPTIMIZERS = ("adam", "sgd")
 
 @dataclass
 class ADECConfig:
-    """ADEC hyperparameters; ⟨R⟩/[REF]/[CHOICE] tags as in METHODS.md §3.
+    """ADEC hyperparameters; ⟨R⟩/[REF]/[CHOICE] tags as in docs/methods.md §3.
 
     Each field's comment is its ``--help`` text (``cli.field_docs``).
     """
@@ -113,7 +114,7 @@ class ADECRecipe(DECFamilyRecipe):
     name = "adec"
     description = (
         "ADEC (Mrabah et al., IEEE TKDE 2020): adversarial deep embedded clustering, with the "
-        "DEC* / IDEC* baselines (--mode dec | idec). Reconstructed equations: METHODS.md §3."
+        "DEC* / IDEC* baselines (--mode dec | idec). Reconstructed equations: docs/methods.md §3."
     )
     config_cls = ADECConfig
     budgets = {

@@ -1,4 +1,4 @@
-"""ASC2D's Algorithm 1 as a runner recipe, with its hyperparameters (METHODS.md §2.5)."""
+"""ASC2D's Algorithm 1 as a runner recipe, with its hyperparameters (docs/methods.md §2.5)."""
 
 from __future__ import annotations
 

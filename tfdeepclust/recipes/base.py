@@ -76,7 +76,7 @@ AUGMENT_MODES = ("auto", "dec", "none")
 class DECFamilyRecipe:
     """k-means initialisation on the pretrained embedding; labels = argmax of Q by default."""
 
-    default_tol = 1e-3  # DEC's label-change stop (METHODS.md §1.4)
+    default_tol = 1e-3  # DEC's label-change stop (docs/methods.md §1.4)
     # The label-free drift guard watches this family's self-training (--drift-guard).
     drift_guard_applies = True
 
@@ -92,7 +92,7 @@ class DECFamilyRecipe:
         return final_outputs(model, data.x)
 
     def augmenter(self, cfg, common, data):
-        """DEC-DA's rotation + shift (METHODS.md §1.8) for images when ``cfg.augment`` asks.
+        """DEC-DA's rotation + shift (docs/methods.md §1.8) for images when ``cfg.augment`` asks.
 
         ``cfg.augment``: ``"auto"`` or ``"dec"`` augment image data (tabular data never is);
         ``"none"`` does not. Used for pretraining and clustering batches alike.

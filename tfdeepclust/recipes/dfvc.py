@@ -31,7 +31,7 @@ def table1_weights(dataset: str, channels: int) -> tuple[float, float, float]:
 
 @dataclass
 class DFVCConfig:
-    """DFVC hyperparameters; tags as in METHODS.md §4 ([PAPER] / [CHOICE]).
+    """DFVC hyperparameters; tags as in docs/methods.md §4 ([PAPER] / [CHOICE]).
 
     Each field's comment is its ``--help`` text (``cli.field_docs``).
     """
@@ -75,7 +75,7 @@ class DFVCConfig:
     # (benchmarks/RESULTS.md); sum is the literal form.
     vec_reduction: str = "mean"
     aug_mode: str = "double"  # [PAPER Table IV] which inputs are augmented views
-    # augmentation ops; auto = dfvc_grey or dfvc_colour by channels [CHOICE, METHODS.md §4.7]
+    # augmentation ops; auto = dfvc_grey or dfvc_colour by channels [CHOICE, docs/methods.md §4.7]
     augment: str = "auto"
     parallel_augment: bool = False  # faster, but the draws are not reproducible under a seed
     checkpoint_every: int = 100  # iterations between checkpoints (a step is slow on CPU)
@@ -96,7 +96,7 @@ class DFVCRecipe:
         # A short run on 2 CPU cores; far from converged on MNIST-size data.
         "default": {"epochs": 2, "update_epochs": 1},
         # [CHOICE] 100 epochs (MNIST) with an evaluation per epoch; colour sets need 300
-        # (METHODS.md §4.7): pass --maxiter.
+        # (docs/methods.md §4.7): pass --maxiter.
         "paper": {"epochs": 100, "update_epochs": 1},
     }
 

@@ -1,4 +1,4 @@
-"""Feature Randomness / Feature Drift diagnostics (ADEC §3, Eqs. 5-6; METHODS.md §3.4).
+"""Feature Randomness / Feature Drift diagnostics (ADEC §3, Eqs. 5-6; docs/methods.md §3.4).
 
 Both are cosines between gradients w.r.t. the encoder's kernels and biases (flattened and
 concatenated; centroids excluded), on a fixed probe batch:

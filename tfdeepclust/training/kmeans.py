@@ -1,4 +1,4 @@
-"""k-means initialisation of the clustering layer (METHODS.md §1.4)."""
+"""k-means initialisation of the clustering layer (docs/methods.md §1.4)."""
 
 from __future__ import annotations
 

@@ -48,7 +48,7 @@ def pretrain_autoencoder(
 
     Args:
         encoder, decoder: The networks (updated in place).
-        x: Training data (all samples; clustering uses all data, METHODS.md §1.5).
+        x: Training data (all samples; clustering uses all data, docs/methods.md §1.5).
         epochs: Passes over the data.
         batch_size: Batch size.
         learning_rate: Adam learning rate.

@@ -1,10 +1,12 @@
-"""Full-data target refresh every T iterations and the label-change stop (METHODS.md §1.2, §1.4).
+"""Full-data target refresh every T iterations and the label-change stop
+(docs/methods.md §1.2, §1.4).
 
 The target P lives in a non-trainable ``[N, K]`` variable; the compiled ``train_step`` gathers
 its rows by ``sample_id``. A Keras callback counts global steps, recomputes Q on all clean
-samples every ``update_interval`` steps (outside the compiled step, PLATFORM.md §2.4), assigns P
-and stops when the fraction of changed labels falls below ``tol``, or when one cluster has held
->= 90 % of the samples for ``collapse_patience`` refreshes in a row (PLATFORM.md §7.6).
+samples every ``update_interval`` steps (outside the compiled step, docs/platform.md §2.4),
+assigns P and stops when the fraction of changed labels falls below ``tol``, or when one
+cluster has held >= 90 % of the samples for ``collapse_patience`` refreshes in a row
+(docs/platform.md §7.6).
 """
 
 from __future__ import annotations

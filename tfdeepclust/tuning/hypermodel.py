@@ -2,10 +2,10 @@
 
 ``build(hp)`` builds the method's model with the trial's hyperparameters and calls it on a dummy
 batch (a subclassed model must own its variables before KerasTuner reloads weights into it,
-PLATFORM.md §4). ``fit(hp, model)`` loads the shared pretrained auto-encoder, runs k-means and
+docs/platform.md §4). ``fit(hp, model)`` loads the shared pretrained auto-encoder, runs k-means and
 the clustering phase, and returns every figure as a dict: label-free ones always, label-based
 ones only under an ``oracle_`` prefix (choosing hyperparameters by ACC is selection on the test
-labels; PLATFORM.md §7.11).
+labels; docs/platform.md §7.11).
 """
 
 from __future__ import annotations

@@ -86,7 +86,7 @@ SEARCH_SPACES: dict[str, tuple[Param, ...]] = {
             10,
             False,
             (1, 5, 10),
-            source="METHODS.md §3.3: auxiliary decoder steps, sweep {1, 5, 10}",
+            source="docs/methods.md §3.3: auxiliary decoder steps, sweep {1, 5, 10}",
         ),
         Param(
             "update_interval",
@@ -162,7 +162,8 @@ def cluster_count_param(k: int) -> Param:
         False,
         grid,
         common=True,
-        source="[CHOICE] 2 to 2K around the expected K (PLATFORM.md §7.5: a label-free K sweep)",
+        source="[CHOICE] 2 to 2K around the expected K "
+        "(docs/platform.md §7.5: a label-free K sweep)",
     )
 
 
