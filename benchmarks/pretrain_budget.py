@@ -9,6 +9,11 @@ the wall time, and a weights snapshot that ``train_<method>.py --pretrained SNAP
 start a clustering phase from. The JSON is rewritten atomically after every evaluation, so a run
 cut short keeps what it measured.
 
+Long budgets span several jobs: with ``--time-limit`` (after ``--``, as for the training
+scripts) the pretraining stops after the last epoch that ends in time, keeps its epoch backup in
+the snapshot folder and exits with code 75; the same command continues from that epoch, keeping
+the evaluations already in ``--out``.
+
 Example (the rest of the options go to the method's training-script parser):
     python benchmarks/pretrain_budget.py --method adec --eval-at 2500 5000 10000 20000 \
         --snapshot-dir runs/snapshots \
@@ -47,6 +52,7 @@ def main() -> int:
     from tfdeepclust.results import git_sha, machine_info, package_versions
     from tfdeepclust.runner import build_seeded, prepare_data, resolve_method_config
     from tfdeepclust.training.initialisation import initialise_clustering
+    from tfdeepclust.training.time_limit import EXIT_TIME_LIMIT, TimeLimit, TimeLimitReached
 
     recipe = get_recipe(args.method)
     parser = recipe_parser(recipe)
@@ -68,6 +74,7 @@ def main() -> int:
     snap_dir = Path(args.snapshot_dir)
     snap_dir.mkdir(parents=True, exist_ok=True)
     weights = keras.Model(model.encoder.input, model.decoder(model.encoder.output))
+    previous = _previous_curve(Path(args.out), eval_at, common.seed, data.name)
     result = {
         # As typed from the repository (no interpreter path): the command reruns anywhere.
         "benchmark": {"name": "pretrain_budget", "command": " ".join(["python", *sys.argv])},
@@ -78,7 +85,7 @@ def main() -> int:
         "eval_at": eval_at,
         "steps_per_epoch": steps,
         "metrics": None,
-        "curve": [],
+        "curve": previous,
         "wall_time_s": None,
         "git_sha": git_sha(),
         "versions": package_versions(),
@@ -88,9 +95,16 @@ def main() -> int:
     class Evaluate(keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
-            self.iteration = 0
-            self.train_time = 0.0
+            self.iteration = None
+            self.train_time = previous[-1]["train_time_s"] if previous else 0.0
             self._t = time.perf_counter()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            if self.iteration is None:  # the first epoch of this process (a resume: later)
+                self.iteration = epoch * steps
+                # Evaluations after the backup's epoch are redone from it.
+                result["curve"] = [r for r in result["curve"] if r["iteration"] <= self.iteration]
+                self._t = time.perf_counter()
 
         def on_train_batch_end(self, batch, logs=None):
             self.iteration += 1
@@ -121,8 +135,29 @@ def main() -> int:
                 self.model.stop_training = True
             self._t = time.perf_counter()
 
-    recipe.pretrain(model, cfg, common, data, None, [Evaluate()])
+    # Pretraining's epoch backup lives beside the snapshots, so a rerun continues it.
+    cache = snap_dir / f"{recipe.name}_{data.name}_seed{common.seed}_pretraining.weights.h5"
+    callbacks: list = [Evaluate()]
+    if common.time_limit is not None:
+        callbacks.append(TimeLimit(common.time_limit, "epoch", t_start))
+    try:
+        recipe.pretrain(model, cfg, common, data, cache, callbacks)
+    except TimeLimitReached as e:
+        print(f"stopped: {e}", flush=True)
+        return EXIT_TIME_LIMIT
     return 0
+
+
+def _previous_curve(out: Path, eval_at: list[int], seed: int, dataset: str) -> list[dict]:
+    """The evaluations an earlier, interrupted run of the same benchmark wrote to ``out``."""
+    import json
+
+    if not out.is_file():
+        return []
+    old = json.loads(out.read_text())
+    if (old.get("eval_at"), old.get("seed"), old.get("dataset")) != (eval_at, seed, dataset):
+        raise SystemExit(f"{out} holds another benchmark (eval_at, seed or data set differ)")
+    return old.get("curve", [])
 
 
 if __name__ == "__main__":

@@ -119,3 +119,9 @@ def test_output_dir_keeps_what_a_script_run_keeps(tmp_path):
         np.testing.assert_allclose(
             est.cluster_centers_[c], emb[est.labels_ == c].mean(0), rtol=1e-4, atol=1e-5
         )
+
+
+def test_the_estimators_are_reachable_from_the_package():
+    import tfdeepclust
+
+    assert tfdeepclust.ASC2D is ASC2D and tfdeepclust.DEC is DEC
