@@ -7,7 +7,7 @@ and tabular data (``--dataset mice_protein``, ``--dataset csv:PATH``).
 
 import sys
 
-from tfdeepclust.runner import main
+from tfdeepclust.entry import main
 
 if __name__ == "__main__":
     sys.exit(main("adec"))

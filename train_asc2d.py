@@ -7,7 +7,7 @@ on 2 CPU cores). ``--budget paper`` runs the reproduction budget; ``--quick`` a 
 
 import sys
 
-from tfdeepclust.runner import main
+from tfdeepclust.entry import main
 
 if __name__ == "__main__":
     sys.exit(main("asc2d"))

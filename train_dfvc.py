@@ -8,7 +8,7 @@ With no arguments: a short run on the USPS set embedded in the package. ``--data
 
 import sys
 
-from tfdeepclust.runner import main
+from tfdeepclust.entry import main
 
 if __name__ == "__main__":
     sys.exit(main("dfvc"))

@@ -93,8 +93,8 @@ def test_a_non_chief_worker_writes_only_to_its_temp_folder(tmp_path, monkeypatch
 
 def test_strategy_errors_are_clear(monkeypatch, capsys):
     from tfdeepclust.distribute import StrategyError, make_strategy
+    from tfdeepclust.entry import main
     from tfdeepclust.recipes.asc2d import RECIPE
-    from tfdeepclust.runner import main
 
     monkeypatch.delenv("TF_CONFIG", raising=False)
     with pytest.raises(StrategyError, match="TF_CONFIG"):

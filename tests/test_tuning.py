@@ -79,7 +79,7 @@ def test_bad_options_are_rejected_by_name():
 
 
 def test_cli_rejects_unknown_tune_params_before_training(capsys, tmp_path):
-    from tfdeepclust.runner import main
+    from tfdeepclust.entry import main
 
     rc = main(ASC2D, ["--tune", "--tune-params", "lambda9", "--tune-dir", str(tmp_path)])
     assert rc == 2

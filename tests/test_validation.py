@@ -7,7 +7,7 @@ import pytest
 
 from tfdeepclust.api import get_recipe
 from tfdeepclust.config import CommonConfig
-from tfdeepclust.runner import main
+from tfdeepclust.entry import main
 from tfdeepclust.validation import check_method_config, check_options
 
 METHODS = ("asc2d", "adec", "dfvc")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-import os
 import time
 from pathlib import Path
 from typing import Protocol
@@ -122,17 +121,6 @@ def _maybe_resume(ckpt, out_dir: Path, fingerprint: str, fresh: bool, default_di
     return iteration, history
 
 
-def _results_path(out_dir: Path, overwrite: bool) -> Path:
-    """``results.json``, or the next free ``results_<n>.json`` (results are never overwritten
-    unless asked)."""
-    path = out_dir / "results.json"
-    n = 1
-    while path.exists() and not overwrite:
-        path = out_dir / f"results_{n}.json"
-        n += 1
-    return path
-
-
 def prepare_data(recipe: Recipe, common: CommonConfig, data=None):
     """Loads (and subsets) the run's data and fills the budget; returns ``(data, common)``.
 
@@ -242,7 +230,14 @@ def _run(
 
     from tfdeepclust.atomic import atomic_write_json
     from tfdeepclust.metrics import label_free_metrics, supervised_metrics
-    from tfdeepclust.results import git_sha, machine_info, package_versions, paper_profile
+    from tfdeepclust.results import git_sha
+    from tfdeepclust.run_report import (
+        assemble_results,
+        next_results_path,
+        print_summary,
+        write_labels,
+        write_outputs_and_pictures,
+    )
     from tfdeepclust.training.time_limit import TimeLimit, parse_duration
 
     if common.time_limit is not None:  # seconds from here on (the API also takes "90m")
@@ -273,7 +268,7 @@ def _run(
             pretrain_cache_dir=str(workers.path(common.pretrain_cache_dir, copy_existing=True)),
         )
     out_dir.mkdir(parents=True, exist_ok=True)
-    results_path = _results_path(out_dir, common.overwrite)
+    results_path = next_results_path(out_dir, common.overwrite)
 
     limit_s = common.time_limit
 
@@ -354,13 +349,13 @@ def _run(
             str(out_dir / "fr_fd.png"),
             f"{recipe.name} on {data.name} (seed {common.seed})",
         )
-    labels_path = _write_labels(
+    labels_path = write_labels(
         out_dir / results_path.name.replace("results", "labels").replace(".json", ".csv"),
         labels,
         data.y,
     )
     t0 = time.perf_counter()
-    outputs_path, pictures = _write_outputs_and_pictures(
+    outputs_path, pictures = write_outputs_and_pictures(
         out_dir, results_path, common, data, final, f"{recipe.name} on {data.name}"
     )
     pictures_time = time.perf_counter() - t0
@@ -386,243 +381,46 @@ def _run(
         )
     export_time = time.perf_counter() - t0
 
-    results = {
-        "method": recipe.name,
-        "dataset": data.name,
-        "seed": common.seed,
-        "n_samples": data.n_samples,
-        "n_clusters": data.n_clusters,
-        "metrics": metrics,
-        "label_free": label_free,
-        "kmeans_init": init,
-        "convergence": {
-            **{k: clus[k] for k in ("converged", "stop_reason", "n_iter") if k in clus},
-            # what the label-free drift guard decided, on which signals (None: it did not stop)
-            "drift_guard": clus.get("drift_guard"),
-            "resumed_from_iteration": resumed_from,
-        },
-        "wall_time_s": {
-            "load": load_time,
-            "pretrain": pre.get("wall_time_s"),
-            "init": init["wall_time_s"],
-            "cluster": clus.get("wall_time_s"),
-            "evaluate": eval_time,
-            "export": export_time,
-            "pictures": pictures_time,
-            "total": time.perf_counter() - t_start,
-        },
-        "budget": common.budget,
-        # "paper-faithful" or "practical" with every setting that differs from the paper recipe
-        "profile": paper_profile(recipe, common, cfg, data, clus),
-        "distribution": {
-            "strategy": common.strategy,
-            "replicas": int(strategy.num_replicas_in_sync),
-            "global_batch_size": common.batch_size,
-        },
-        "config": {
-            **config_dict(common),
-            **{f"{recipe.name}.{k}": v for k, v in config_dict(cfg).items()},
-        },
-        "pretrain": pre,
-        "history": clus.get("history", []),
-        "diagnostics": clus.get("diagnostics", []),
-        "epoch_losses": clus.get("epoch_losses", {}),
-        "data_info": data.info,
-        "versions": package_versions(),
-        "machine": machine_info(),
-        "git_sha": sha,
-        "data_sha256": data.sha256,
-        "export_path": None if export_path is None else str(export_path),
-        "results_path": str(results_path),
-        "labels_path": str(labels_path),
-        "outputs_path": str(outputs_path),
-        "pictures": pictures,
+    wall_time = {
+        "load": load_time,
+        "pretrain": pre.get("wall_time_s"),
+        "init": init["wall_time_s"],
+        "cluster": clus.get("wall_time_s"),
+        "evaluate": eval_time,
+        "export": export_time,
+        "pictures": pictures_time,
+        "total": time.perf_counter() - t_start,
     }
+    results = assemble_results(
+        recipe,
+        common,
+        cfg,
+        data,
+        replicas=int(strategy.num_replicas_in_sync),
+        metrics=metrics,
+        label_free=label_free,
+        init=init,
+        pre=pre,
+        clus=clus,
+        resumed_from=resumed_from,
+        wall_time=wall_time,
+        sha=sha,
+        paths={
+            "export_path": None if export_path is None else str(export_path),
+            "results_path": str(results_path),
+            "labels_path": str(labels_path),
+            "outputs_path": str(outputs_path),
+        },
+        pictures=pictures,
+    )
     atomic_write_json(results_path, results, overwrite=common.overwrite)
-    _print_summary(results)
+    print_summary(results)
     return {**results, "labels": labels, "model": model}
-
-
-def _write_outputs_and_pictures(
-    out_dir: Path, results_path: Path, common: CommonConfig, data, final: dict, title: str
-) -> tuple[Path, dict[str, str]]:
-    """Saves the per-sample outputs beside the results (``outputs[_n].npz``) and, unless
-    ``--no-pictures``, draws the run's pictures from them."""
-    from tfdeepclust import pictures
-
-    suffix = results_path.stem.removeprefix("results")  # "" or "_<n>", as results_<n>.json
-    outputs_path = pictures.save_outputs(
-        out_dir / f"outputs{suffix}.npz",
-        final["labels"],
-        final.get("probabilities"),
-        final.get("embedding"),
-    )
-    if not common.pictures:
-        return outputs_path, {}
-    folder = out_dir if not suffix else out_dir / f"pictures{suffix}"
-    drawn = pictures.draw_all(
-        folder,
-        data.x,
-        final["labels"],
-        data.n_clusters,
-        final.get("probabilities"),
-        final.get("embedding"),
-        data.y,
-        seed=common.seed,
-        title=f"{title} (seed {common.seed})",
-    )
-    if drawn:
-        print(f"[pictures] {', '.join(sorted(drawn.values()))}", flush=True)
-    return outputs_path, drawn
-
-
-def _write_labels(path: Path, labels, y) -> Path:
-    """Writes ``sample_index,cluster[,label]`` rows (canonical sample order) atomically."""
-    from tfdeepclust.atomic import atomic_write_text
-
-    header = "sample_index,cluster" + (",label" if y is not None else "")
-    rows = [f"{i},{c}" + (f",{y[i]}" if y is not None else "") for i, c in enumerate(labels)]
-    return atomic_write_text(path, "\n".join([header, *rows]) + "\n")
-
-
-def _print_summary(r: dict) -> None:
-    from tfdeepclust.results import describe_profile
-
-    m = r["metrics"]
-    lf = r["label_free"]
-    print("=" * 72)
-    print(
-        f"{r['method']} on {r['dataset']} (seed {r['seed']}, {r['n_samples']} samples, "
-        f"K={r['n_clusters']}): stop={r['convergence'].get('stop_reason')} after "
-        f"{r['convergence'].get('n_iter')} iterations"
-    )
-    if m["acc"] is not None:
-        print(
-            f"ACC {m['acc']:.4f}  NMI {m['nmi']:.4f} (geometric {m['nmi_geometric']:.4f})  "
-            f"ARI {m['ari']:.4f}"
-        )
-    else:
-        print("no labels: ACC/NMI/ARI not computed")
-    if r["convergence"].get("stop_reason") == "time_limit":
-        print(
-            f"STOPPED BY THE TIME LIMIT ({r['config'].get('time_limit'):.0f} s): these are the "
-            "results so far. Rerun the same command to continue from the checkpoint (the "
-            "limit counts again from the rerun's start)."
-        )
-    elif r["convergence"].get("stop_reason") == "collapsed":
-        print(
-            "WARNING: training stopped because one cluster held >= 90 % of the samples at "
-            f"{r['config'].get('collapse_patience')} target refreshes in a row. Try a lower "
-            "clustering learning rate or another seed; --collapse-patience 0 trains on."
-        )
-    elif r["convergence"].get("stop_reason") in ("plateau", "drift"):
-        g = r["convergence"]["drift_guard"]
-        what = (
-            f"a label flip at iteration {g['iteration']} ({g['delta_label']:.1%} of the labels in "
-            f"one interval); the state of iteration {g.get('restored_iteration')} was restored"
-            if g["rule"] == "flip"
-            else f"the label change stopped falling (iteration {g['iteration']})"
-        )
-        print(f"drift guard: stopped on {what}. --drift-guard off trains on, as the papers do.")
-    if lf.get("degenerate"):
-        print(f"WARNING: degenerate clustering ({lf['degenerate']})")
-    sil = lf["silhouette"]
-    print(
-        f"cluster sizes {lf['cluster_sizes']}  size entropy {lf['size_entropy']:.3f}  "
-        f"silhouette {'n/a' if sil is None else f'{sil:.3f}'}"
-    )
-    print(f"profile: {describe_profile(r['profile'])}")
-    wt = r["wall_time_s"]
-    print(
-        f"wall time: pretrain {wt['pretrain']:.1f} s, cluster {wt['cluster']:.1f} s, "
-        f"total {wt['total']:.1f} s"
-    )
-    pre = r.get("pretrain") or {}
-    if pre.get("processes", 1) > 1:
-        print(
-            f"  (pretraining resumed at epoch {pre['resumed_at_epoch']}: "
-            f"{pre['wall_time_total_s']:.1f} s over {pre['processes']} processes)"
-        )
-    if r["export_path"]:
-        print(f"exported SavedModel: {r['export_path']}")
-    print(f"results: {r['results_path']}  labels: {r['labels_path']}")
-
-
-def main(recipe: Recipe | str, argv: list[str] | None = None) -> int:
-    """Entry point of ``train_<method>.py``; returns the process exit code.
-
-    ``recipe`` may be the method's name: TensorFlow is then imported with its start-up logs
-    hidden (below ``--verbose 2``) before the recipe imports it.
-    """
-    if isinstance(recipe, str):
-        import sys
-
-        from tfdeepclust.api import get_recipe
-        from tfdeepclust.console import quiet_startup, verbose_from_argv
-
-        quiet_startup(verbose_from_argv(sys.argv[1:] if argv is None else argv))
-        recipe = get_recipe(recipe)
-    from tfdeepclust.cli import parse_args, recipe_parser, tune_options
-
-    parser = recipe_parser(recipe)
-    ns = parser.parse_args(argv)
-    common, cfg = parse_args(parser, recipe.config_cls, ns)
-    opts = tune_options(ns)
-    from tfdeepclust.data.dataset import DataError
-    from tfdeepclust.distribute import StrategyError
-    from tfdeepclust.training.divergence import TrainingDivergedError
-    from tfdeepclust.training.time_limit import EXIT_TIME_LIMIT, TimeLimitReached
-    from tfdeepclust.validation import check_options
-
-    if opts is not None:
-        try:
-            check_options(common, cfg)
-            opts.validate(recipe.name)
-            if common.strategy != "default":
-                raise ValueError(
-                    "--tune runs its trials with the default strategy; drop --strategy (or "
-                    "tune on one device and train the best settings with --strategy)."
-                )
-            if common.time_limit is not None:
-                raise ValueError(
-                    "--time-limit applies to single runs; a sweep is bounded by --max-trials "
-                    "and resumes where it stopped when rerun."
-                )
-        except ValueError as e:
-            print(f"error: {e}")
-            return 2
-    try:
-        if opts is None:
-            res = run(recipe, common, cfg)
-            if res["convergence"].get("stop_reason") == "time_limit":
-                return EXIT_TIME_LIMIT
-        else:
-            from tfdeepclust.tuning import tune
-
-            tune(recipe, common, cfg, opts)
-    except (DataError, FileNotFoundError, FileExistsError, StrategyError) as e:
-        print(f"error: {e}")
-        return 2
-    except TrainingDivergedError as e:
-        print(f"error: {e}")
-        return 3
-    except TimeLimitReached as e:
-        print(f"stopped: {e}")
-        return EXIT_TIME_LIMIT
-    except ValueError as e:
-        # Bad option values (e.g. --augment flip) are checked where they are used and raise
-        # ValueError; the message names the valid values, a traceback adds nothing for a user.
-        if os.environ.get("TFDEEPCLUST_TRACEBACK"):
-            raise
-        print(f"error: {e}\n(set TFDEEPCLUST_TRACEBACK=1 to see where it was raised)")
-        return 2
-    return 0
 
 
 __all__ = [
     "Recipe",
     "build_seeded",
-    "main",
     "prepare_data",
     "pretrain_cache_path",
     "resolve_budget",
