@@ -39,9 +39,11 @@ def asc2d():
 
 def adec(mode):
     def build():
-        from tfdeepclust.methods.adec import ADEC
+        from tfdeepclust.methods.adec import build_adec_family
 
-        m = ADEC((16, 16, 1), K, mode=mode, hidden=(32, 32, 64), disc_hidden=(32, 32), n_aux=2)
+        m = build_adec_family(
+            mode, (16, 16, 1), K, hidden=(32, 32, 64), disc_hidden=(32, 32), n_aux=2
+        )
         m.compile()
         rows = B_GLOBAL * (1 + m.n_aux)
         return m, (IMAGES[:rows], np.arange(rows))

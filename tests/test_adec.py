@@ -13,7 +13,7 @@ from tfdeepclust.losses.acai import (
     sample_alpha,
 )
 from tfdeepclust.methods.acai import ACAIAutoencoder
-from tfdeepclust.methods.adec import ADEC
+from tfdeepclust.methods.adec import ADEC, build_adec_family
 from tfdeepclust.nn.mlp_autoencoder import build_mlp, build_mlp_autoencoder
 from tfdeepclust.recipes.adec import ADECConfig
 
@@ -89,7 +89,7 @@ def test_acai_each_update_touches_only_its_own_variables(frozen):
 
 
 def _adec(mode="adec", **kw):
-    m = ADEC((6, 6, 1), 3, mode=mode, **SMALL, **kw)
+    m = build_adec_family(mode, (6, 6, 1), 3, **SMALL, **kw)
     m.compile()
     x = np.random.default_rng(0).random((48, 6, 6, 1)).astype("float32")
     m.init_centroids(x, seed=0, n_init=2)
@@ -180,13 +180,26 @@ def test_defaults_have_no_adversarial_weight_other_than_one():
     assert ADEC((4,), 2, **SMALL).adv_weight == 1.0
 
 
+def test_the_three_models_share_one_checkpoint_layout_and_configs_name_their_class():
+    from tfdeepclust.methods.adec import DECStar, IDECStar
+
+    models = [build_adec_family(mode, (12,), 3, **SMALL) for mode in ("adec", "dec", "idec")]
+    assert [type(m) for m in models] == [ADEC, DECStar, IDECStar]
+    layouts = [[(v.path, tuple(v.shape)) for v in m.weights] for m in models]
+    assert layouts[0] == layouts[1] == layouts[2]  # a DEC* checkpoint restores into any of them
+    # A config written before the split (class ADEC, mode "dec") builds DEC*.
+    old = {**models[0].get_config(), "mode": "dec"}
+    assert type(ADEC.from_config(old)) is DECStar
+    assert isinstance(build_adec_family("dec", (12,), 3, n_aux=5, **SMALL), DECStar)
+
+
 def test_tabular_input_and_config_roundtrip():
     m = ADEC((77,), 8, **SMALL)
     assert m.embed(np.zeros((3, 77), "float32")).shape == (3, 4)
     clone = ADEC.from_config(m.get_config())
     assert clone.get_config() == m.get_config()
     with pytest.raises(ValueError, match="mode"):
-        ADEC((4,), 2, mode="bogus")
+        build_adec_family("bogus", (4,), 2)
 
 
 def test_gradient_cosine_identity_and_range():

@@ -101,10 +101,10 @@ def test_a_resumed_pretraining_counts_from_where_it_resumed(capsys):
 @pytest.mark.parametrize("verbose, expected", [(0, 0), (1, 10), (2, 50)])
 def test_target_refreshes_print_per_verbosity(capsys, verbose, expected):
     from tfdeepclust.data.pipeline import make_train_dataset
-    from tfdeepclust.methods.adec import ADEC
+    from tfdeepclust.methods.adec import DECStar
 
     x = np.random.default_rng(0).normal(size=(40, 6)).astype("float32")
-    m = ADEC((6,), 2, hidden=(8,), latent_dim=2, mode="dec")
+    m = DECStar((6,), 2, hidden=(8,), latent_dim=2)
     m.compile()
     m.attach_targets(len(x))
     m.init_centroids(x, 0, 1)

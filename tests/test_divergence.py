@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfdeepclust.methods.adec import ADEC
+from tfdeepclust.methods.adec import DECStar
 from tfdeepclust.training.checkpointing import ClusteringCheckpoint
 from tfdeepclust.training.divergence import DivergenceGuard, TrainingDivergedError
 from tfdeepclust.training.self_training import run_self_training
@@ -15,7 +15,7 @@ from tfdeepclust.training.self_training import run_self_training
 BREAK_AT = 8  # the step whose losses become NaN
 
 
-class BreaksAtStep(ADEC):
+class BreaksAtStep(DECStar):
     """A DEC* model whose weights and losses turn NaN at step ``BREAK_AT`` (a stand-in for an
     exploding learning rate, which real runs reach at unpredictable steps)."""
 
@@ -47,7 +47,7 @@ def test_guard_flags_the_first_non_finite_log_only():
 def test_diverged_run_keeps_the_last_good_checkpoint(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.random((64, 6), dtype=np.float32)
-    model = BreaksAtStep((6,), 3, mode="dec", hidden=(8, 8, 16))
+    model = BreaksAtStep((6,), 3, hidden=(8, 8, 16))
     model.compile(optimizer="sgd")
     model.attach_targets(len(x))
     model.init_centroids(x, seed=0, n_init=2)
@@ -68,7 +68,7 @@ def test_diverged_run_keeps_the_last_good_checkpoint(tmp_path):
     assert "last good checkpoint was kept" in str(err.value)
     # Checkpoints at iteration 5 (the last refresh before step 8), none at or after the NaN.
     assert ckpt.latest.endswith("ckpt-5")
-    restored = BreaksAtStep((6,), 3, mode="dec", hidden=(8, 8, 16))
+    restored = BreaksAtStep((6,), 3, hidden=(8, 8, 16))
     restored.compile(optimizer="sgd")
     restored.attach_targets(len(x))
     it, _ = ClusteringCheckpoint(tmp_path / "ckpt", restored).restore()

@@ -5,7 +5,7 @@ import pytest
 
 from tfdeepclust.data.pipeline import make_train_dataset
 from tfdeepclust.losses.dec import target_distribution
-from tfdeepclust.methods.adec import ADEC
+from tfdeepclust.methods.adec import DECStar
 from tfdeepclust.methods.asc2d import ASC2D
 from tfdeepclust.training.self_training import run_self_training
 from tfdeepclust.training.target_refresh import TargetRefresh
@@ -130,7 +130,7 @@ def test_a_balanced_run_is_not_stopped_by_the_collapse_rule():
     # separated data within a few steps, which is what the rule is for.)
     rng = np.random.default_rng(0)
     x = (rng.normal(size=(60, 6)) + 6.0 * np.repeat(np.eye(3, 6), 20, axis=0)).astype("float32")
-    m = ADEC((6,), 3, mode="dec", hidden=(8, 8, 16))
+    m = DECStar((6,), 3, hidden=(8, 8, 16))
     m.compile(optimizer="sgd")
     m.init_centroids(x, seed=0, n_init=2)
     out = run_self_training(m, x, None, 16, 0, 3, 0.0, maxiter=12, collapse_patience=1, verbose=0)

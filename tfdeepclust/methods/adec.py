@@ -10,9 +10,10 @@ optimizer (three SGD + momentum instances):
 3. decoder (Eq. 11): reconstruction with the gradient restricted to the decoder;
 4. ``n_aux`` auxiliary decoder-only steps on fresh batches.
 
-The same class runs the paper's baselines on the same pretraining and architecture (Table 2):
-``mode="dec"`` (DEC*: KL only) and ``mode="idec"`` (IDEC*: L_r + γ L_c, encoder + centroids +
-decoder with one optimizer).
+The paper's baselines share everything but their losses (Table 2: same pretraining,
+architecture and optimizers): :class:`DECStar` (KL only) and :class:`IDECStar` (L_r + γ L_c,
+encoder + centroids + decoder with one optimizer). The three are subclasses of
+:class:`SelfTrainedMLP`; :func:`build_adec_family` picks one by the ``mode`` option.
 
 The input pipeline delivers ``(1 + n_aux) x B`` samples per step, interleaved: rows
 ``0, 1 + n_aux, ...`` form the joint iteration's batch, rows ``k + 1, k + 1 + (1 + n_aux), ...``
@@ -21,6 +22,9 @@ the k-th auxiliary decoder step's. Strided (not contiguous) groups keep the spli
 """
 
 from __future__ import annotations
+
+import inspect
+from typing import ClassVar
 
 import keras
 import tensorflow as tf
@@ -37,51 +41,44 @@ from tfdeepclust.nn.mlp_autoencoder import DEC_INIT, build_mlp, build_mlp_autoen
 MODES = ("adec", "dec", "idec")
 
 
-@keras.saving.register_keras_serializable(package="tfdeepclust")
-class ADEC(DeepClusteringModel):
-    """ADEC and its DEC* / IDEC* baselines.
+class SelfTrainedMLP(DeepClusteringModel):
+    """The part ADEC, DEC* and IDEC* share: the MLP auto-encoder, the Student-t clustering
+    layer, the data-space discriminator and three SGD optimizers; subclasses define the encoder
+    loss (:meth:`encoder_loss`) and what else a step updates.
+
+    Every subclass builds the same networks (the discriminator too), so a checkpoint of any of
+    them has the same layout.
 
     Args:
         input_shape: Shape of one sample (images are flattened inside the encoder).
         n_clusters: K.
-        mode: ``adec`` | ``dec`` (DEC*) | ``idec`` (IDEC*).
         latent_dim: Embedding width (10).
         hidden: Encoder hidden widths (500-500-2000; the decoder mirrors them).
         disc_hidden: Discriminator hidden widths [CHOICE: d-500-500-2000-1].
-        adv_weight: Weight of the adversarial term; the paper has none (1.0), ablation only.
-        gen_loss: ``nonsaturating`` [CHOICE] or ``minimax``.
-        n_aux: Auxiliary decoder-only steps per joint iteration [CHOICE: 5].
-        idec_gamma: γ of IDEC*'s L_r + γ L_c (0.01, paper §5.3.2).
         alpha: Student-t degrees of freedom.
         kernel_initializer: ``dec_uniform`` (DEC-keras) or a Keras initializer name.
     """
 
     method_name = "adec"
+    mode: ClassVar[str]  # the --mode value that selects the class
+    tracker_names: ClassVar[tuple[str, ...]]
+    n_aux = 0  # auxiliary decoder-only steps per joint iteration (ADEC only)
 
     def __init__(
         self,
         input_shape,
         n_clusters: int,
-        mode: str = "adec",
         latent_dim: int = 10,
         hidden=(500, 500, 2000),
         disc_hidden=(500, 500, 2000),
-        adv_weight: float = 1.0,
-        gen_loss: str = "nonsaturating",
-        n_aux: int = 5,
-        idec_gamma: float = 0.01,
         alpha: float = 1.0,
         kernel_initializer: str = DEC_INIT,
         **kwargs,
     ):
         super().__init__(input_shape, n_clusters, **kwargs)
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-        self.mode, self.latent_dim = mode, int(latent_dim)
+        self.latent_dim = int(latent_dim)
         self.hidden, self.disc_hidden = tuple(hidden), tuple(disc_hidden)
-        self.adv_weight, self.gen_loss = float(adv_weight), check_gen_loss(gen_loss)
-        self.n_aux = int(n_aux) if mode == "adec" else 0
-        self.idec_gamma, self.alpha = float(idec_gamma), float(alpha)
+        self.alpha = float(alpha)
         self.kernel_initializer = kernel_initializer
 
         # === Layers ===
@@ -93,12 +90,7 @@ class ADEC(DeepClusteringModel):
         self.discriminator = build_mlp(
             self.sample_shape, self.disc_hidden, 1, None, kernel_initializer, name="discriminator"
         )
-        names = {
-            "adec": ("loss", "l_kl", "l_adv", "l_rec", "d_loss"),
-            "dec": ("loss", "l_kl"),
-            "idec": ("loss", "l_kl", "l_rec"),
-        }[mode]
-        self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
+        self.trackers = {n: keras.metrics.Mean(name=n) for n in self.tracker_names}
         self.build_on_dummy()
 
     # === Optimisers ===
@@ -115,15 +107,11 @@ class ADEC(DeepClusteringModel):
 
     @property
     def encoder_variables(self):
-        """θ_f and μ (IDEC* also trains the decoder with this optimizer)."""
-        extra = self.decoder.trainable_weights if self.mode == "idec" else []
-        return self.encoder.trainable_weights + self.clustering.trainable_weights + extra
+        """What the encoder optimizer updates: θ_f and μ."""
+        return self.encoder.trainable_weights + self.clustering.trainable_weights
 
     def optimizers_by_name(self) -> dict:
-        opts = {"encoder_optimizer": self.encoder_optimizer}
-        if self.mode == "adec":
-            opts.update(decoder_optimizer=self.decoder_optimizer, d_optimizer=self.d_optimizer)
-        return opts
+        return {"encoder_optimizer": self.encoder_optimizer}
 
     def optimizer_variable_groups(self) -> dict:
         return {
@@ -141,6 +129,15 @@ class ADEC(DeepClusteringModel):
         return ops.reshape(x_flat, [-1, *self.sample_shape])
 
     # === Training ===
+    def encoder_loss(self, x, z, l_kl, logs: dict, tape):
+        """The loss of the encoder optimizer's variables, given the batch ``x``, its embedding
+        and KL(P || Q); may add terms to ``logs``. ``tape`` records the step (ADEC runs its
+        discriminator step outside it)."""
+        raise NotImplementedError
+
+    def after_encoder_step(self, tape, x_all, logs: dict) -> None:
+        """Updates after the encoder's (ADEC: the decoder's); nothing by default."""
+
     def train_step(self, data):
         x_all, sample_id, _ = keras.utils.unpack_x_y_sample_weight(data)
         group = 1 + self.n_aux
@@ -149,40 +146,23 @@ class ADEC(DeepClusteringModel):
         logs = {}
         with tf.GradientTape(persistent=True) as tape:
             z = self.encoder(x, training=True)
-            q = self.clustering(z)
-            l_kl = kl_clustering_loss(p, q)
-            if self.mode == "dec":
-                loss = l_kl
-            else:
-                x_rec = self.decoder(z, training=True)
-                l_rec = mse_per_element(x, x_rec)
-                logs["l_rec"] = l_rec
-            if self.mode == "idec":
-                loss = l_rec + self.idec_gamma * l_kl
-            elif self.mode == "adec":
-                with tape.stop_recording():  # Eq. 12: D on real vs the current decoded batch
-                    logs["d_loss"] = self._discriminator_step(x, ops.stop_gradient(x_rec))
-                fake_logits = self.discriminator(self.as_input(x_rec), training=False)
-                l_adv = generator_loss(fake_logits, self.gen_loss)
-                loss = l_kl + self.adv_weight * l_adv  # Eq. 10
-                logs["l_adv"] = l_adv
+            l_kl = kl_clustering_loss(p, self.clustering(z))
+            loss = self.encoder_loss(x, z, l_kl, logs, tape)
         variables = self.encoder_variables
         self.encoder_optimizer.apply(tape.gradient(loss, variables), variables)
-        if self.mode == "adec":
-            # Eq. 11: the reconstruction gradient reaches only the decoder (the encoder is not a
-            # variable here, so it receives none).
-            dec_vars = self.decoder.trainable_weights
-            self.decoder_optimizer.apply(tape.gradient(l_rec, dec_vars), dec_vars)
-            for k in range(self.n_aux):
-                self._decoder_step(x_all[k + 1 :: group])
+        self.after_encoder_step(tape, x_all, logs)
         del tape
         logs.update(loss=loss, l_kl=l_kl)
         return update_trackers(self.trackers, logs)
 
+    def self_supervision_loss(self, x, z):
+        """FD's ``self`` term: the loss that competes with KL for the encoder (None: none)."""
+        return None
+
     def diagnostic_losses(self, x, p, true_cluster):
         """The losses FR/FD compare (docs/methods.md §3.4), on one forward pass.
 
-        ``train``: this mode's encoder loss; ``sup``: -mean log q of the true label's cluster;
+        ``train``: the encoder loss; ``sup``: -mean log q of the true label's cluster;
         ``pseudo``: KL(P || Q); ``self``: the adversarial term (ADEC) or reconstruction (IDEC*).
         """
         z = self.encoder(x, training=False)
@@ -190,18 +170,143 @@ class ADEC(DeepClusteringModel):
         l_kl = kl_clustering_loss(p, q)
         picked = tf.gather(q, true_cluster, axis=1, batch_dims=1)
         out = {"pseudo": l_kl, "sup": -ops.mean(ops.log(ops.maximum(picked, 1e-12)))}
-        if self.mode == "dec":
-            out["train"] = l_kl
-            return out
-        x_rec = self.decoder(z, training=False)
-        if self.mode == "idec":
-            out["self"] = mse_per_element(x, x_rec)
-            out["train"] = out["self"] + self.idec_gamma * l_kl
-        else:
-            fake = self.discriminator(self.as_input(x_rec), training=False)
-            out["self"] = generator_loss(fake, self.gen_loss)
-            out["train"] = l_kl + self.adv_weight * out["self"]
+        own = self.self_supervision_loss(x, z)
+        out["train"] = self.combine(l_kl, own)
+        if own is not None:
+            out["self"] = own
         return out
+
+    def combine(self, l_kl, own):
+        """The encoder loss from KL and :meth:`self_supervision_loss` (for the diagnostics)."""
+        raise NotImplementedError
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "mode": self.mode,
+            "latent_dim": self.latent_dim,
+            "hidden": list(self.hidden),
+            "disc_hidden": list(self.disc_hidden),
+            "alpha": self.alpha,
+            "kernel_initializer": self.kernel_initializer,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        """The class the config's ``mode`` names (configs written before the split have one)."""
+        config = dict(config)
+        target = MODEL_CLASSES[config.pop("mode", cls.mode)]
+        return target(**_accepted(target, config))
+
+
+@keras.saving.register_keras_serializable(package="tfdeepclust")
+class DECStar(SelfTrainedMLP):
+    """DEC* (ADEC's Table 2 baseline): the encoder and centroids on KL(P || Q) alone."""
+
+    mode = "dec"
+    tracker_names = ("loss", "l_kl")
+
+    def encoder_loss(self, x, z, l_kl, logs, tape):
+        return l_kl
+
+    def combine(self, l_kl, own):
+        return l_kl
+
+
+@keras.saving.register_keras_serializable(package="tfdeepclust")
+class IDECStar(SelfTrainedMLP):
+    """IDEC* (ADEC's Table 2 baseline): L_r + γ L_c, encoder + centroids + decoder with one
+    optimizer.
+
+    Args:
+        idec_gamma: γ (0.01, ADEC §5.3.2).
+        **kwargs: As :class:`SelfTrainedMLP`.
+    """
+
+    mode = "idec"
+    tracker_names = ("loss", "l_kl", "l_rec")
+
+    def __init__(self, *args, idec_gamma: float = 0.01, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.idec_gamma = float(idec_gamma)
+
+    @property
+    def encoder_variables(self):
+        """θ_f, μ and the decoder (IDEC trains the auto-encoder on both terms)."""
+        return super().encoder_variables + self.decoder.trainable_weights
+
+    def encoder_loss(self, x, z, l_kl, logs, tape):
+        l_rec = mse_per_element(x, self.decoder(z, training=True))
+        logs["l_rec"] = l_rec
+        return self.combine(l_kl, l_rec)
+
+    def self_supervision_loss(self, x, z):
+        return mse_per_element(x, self.decoder(z, training=False))
+
+    def combine(self, l_kl, own):
+        return own + self.idec_gamma * l_kl
+
+    def get_config(self):
+        return {**super().get_config(), "idec_gamma": self.idec_gamma}
+
+
+@keras.saving.register_keras_serializable(package="tfdeepclust")
+class ADEC(SelfTrainedMLP):
+    """ADEC's clustering phase (see the module docstring).
+
+    Args:
+        adv_weight: Weight of the adversarial term; the paper has none (1.0), ablation only.
+        gen_loss: ``nonsaturating`` [CHOICE] or ``minimax``.
+        n_aux: Auxiliary decoder-only steps per joint iteration [CHOICE: 5].
+        **kwargs: As :class:`SelfTrainedMLP`.
+    """
+
+    mode = "adec"
+    tracker_names = ("loss", "l_kl", "l_adv", "l_rec", "d_loss")
+
+    def __init__(
+        self,
+        *args,
+        adv_weight: float = 1.0,
+        gen_loss: str = "nonsaturating",
+        n_aux: int = 5,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.adv_weight, self.gen_loss = float(adv_weight), check_gen_loss(gen_loss)
+        self.n_aux = int(n_aux)
+
+    def optimizers_by_name(self) -> dict:
+        return {
+            **super().optimizers_by_name(),
+            "decoder_optimizer": self.decoder_optimizer,
+            "d_optimizer": self.d_optimizer,
+        }
+
+    def encoder_loss(self, x, z, l_kl, logs, tape):
+        x_rec = self.decoder(z, training=True)
+        logs["l_rec"] = mse_per_element(x, x_rec)
+        with tape.stop_recording():  # Eq. 12: D on real vs the current decoded batch
+            logs["d_loss"] = self._discriminator_step(x, ops.stop_gradient(x_rec))
+        fake_logits = self.discriminator(self.as_input(x_rec), training=False)
+        logs["l_adv"] = generator_loss(fake_logits, self.gen_loss)
+        return self.combine(l_kl, logs["l_adv"])  # Eq. 10
+
+    def after_encoder_step(self, tape, x_all, logs):
+        # Eq. 11: the reconstruction gradient reaches only the decoder (the encoder is not a
+        # variable here, so it receives none).
+        dec_vars = self.decoder.trainable_weights
+        self.decoder_optimizer.apply(tape.gradient(logs["l_rec"], dec_vars), dec_vars)
+        group = 1 + self.n_aux
+        for k in range(self.n_aux):
+            self._decoder_step(x_all[k + 1 :: group])
+
+    def self_supervision_loss(self, x, z):
+        fake = self.discriminator(self.as_input(self.decoder(z, training=False)), training=False)
+        return generator_loss(fake, self.gen_loss)
+
+    def combine(self, l_kl, own):
+        return l_kl + self.adv_weight * own
 
     def _discriminator_step(self, x, x_rec_flat):
         weights = self.discriminator.trainable_weights
@@ -223,14 +328,29 @@ class ADEC(DeepClusteringModel):
     def get_config(self):
         return {
             **super().get_config(),
-            "mode": self.mode,
-            "latent_dim": self.latent_dim,
-            "hidden": list(self.hidden),
-            "disc_hidden": list(self.disc_hidden),
             "adv_weight": self.adv_weight,
             "gen_loss": self.gen_loss,
             "n_aux": self.n_aux,
-            "idec_gamma": self.idec_gamma,
-            "alpha": self.alpha,
-            "kernel_initializer": self.kernel_initializer,
         }
+
+
+MODEL_CLASSES: dict[str, type[SelfTrainedMLP]] = {"adec": ADEC, "dec": DECStar, "idec": IDECStar}
+
+
+def build_adec_family(mode: str, input_shape, n_clusters: int, **hyperparameters):
+    """The model ``mode`` names (``adec``, ``dec`` or ``idec``) with the hyperparameters it
+    takes; the others (e.g. ``n_aux`` for DEC*) do not apply to it and are dropped."""
+    if mode not in MODEL_CLASSES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    cls = MODEL_CLASSES[mode]
+    return cls(input_shape, n_clusters, **_accepted(cls, hyperparameters))
+
+
+def _accepted(cls: type, options: dict) -> dict:
+    """The entries of ``options`` that ``cls``'s constructor (or a base's) takes by name."""
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        if "__init__" in vars(klass):
+            names |= set(inspect.signature(klass.__init__).parameters)
+    names |= {"input_shape", "n_clusters", "name", "dtype", "trainable"}
+    return {k: v for k, v in options.items() if k in names}

@@ -143,7 +143,7 @@ class ADECRecipe(DECFamilyRecipe):
     def build(self, cfg: ADECConfig, common: CommonConfig, data):
         import keras
 
-        from tfdeepclust.methods.adec import ADEC
+        from tfdeepclust.methods.adec import build_adec_family
 
         # Checked here so that a typo fails before the (long) pretraining starts.
         if cfg.pretrain_objective not in PRETRAIN_OBJECTIVES:
@@ -153,10 +153,10 @@ class ADECRecipe(DECFamilyRecipe):
             )
         self.pretrain_optimizer(cfg)
         self.augmenter(cfg, common, data)
-        model = ADEC(
+        model = build_adec_family(
+            cfg.mode,
             data.x.shape[1:],
             data.n_clusters,
-            mode=cfg.mode,
             latent_dim=cfg.latent_dim,
             hidden=cfg.hidden,
             disc_hidden=cfg.disc_hidden,
