@@ -62,6 +62,9 @@ def test_map_and_confusion_matrix(tmp_path):
     assert with_labels.shape[1] > 1.8 * without.shape[1]  # a panel per colouring
     cm = mpimg.imread(pictures.confusion_matrix_plot(y, labels, 2, tmp_path / "cm.png"))
     assert cm.shape[0] > 100 and cm.shape[1] > 100
+    # More classes than clusters, with label values beyond K (e.g. 3 clusters of 10 digits).
+    many = mpimg.imread(pictures.confusion_matrix_plot(y * 7, labels, 3, tmp_path / "c3.png"))
+    assert many.shape[1] > cm.shape[1]  # a column per cluster
 
 
 def _train_tiny(tmp_path, **options):

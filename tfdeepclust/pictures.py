@@ -156,11 +156,11 @@ def confusion_matrix_plot(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from scipy.optimize import linear_sum_assignment
-    from sklearn.metrics import confusion_matrix
 
-    classes = np.unique(y)
-    counts = confusion_matrix(y, labels, labels=np.arange(max(n_clusters, labels.max() + 1)))
-    counts = counts[np.isin(np.arange(counts.shape[0]), classes)][:, :n_clusters]
+    # Any label values (and as many classes as there are) against clusters 0..K-1.
+    classes, row_of = np.unique(y, return_inverse=True)
+    counts = np.zeros((len(classes), n_clusters), np.int64)
+    np.add.at(counts, (row_of, labels), 1)
     rows, cols = linear_sum_assignment(-counts)
     order = [*cols[np.argsort(rows)], *sorted(set(range(counts.shape[1])) - set(cols))]
     counts = counts[:, order]
