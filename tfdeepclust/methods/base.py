@@ -71,8 +71,12 @@ class DeepClusteringModel(keras.Model):
 
     def fit(self, *args, **kwargs):
         """Keras ``fit``, with every optimizer built first: under ``tf.distribute`` an optimizer
-        must not create its slots inside the replicated step (a second optimizer would)."""
+        must not create its slots inside the replicated step (a second optimizer would). On a
+        ``tf.data.Dataset``, ``shuffle`` defaults to False (the pipeline decides)."""
         self.build_optimizers()
+        data = args[0] if args else kwargs.get("x")
+        if hasattr(data, "element_spec"):  # a tf.data pipeline shuffles itself (or not)
+            kwargs.setdefault("shuffle", False)  # Keras would warn that shuffle=True is ignored
         return super().fit(*args, **kwargs)
 
     # === Inference ===
