@@ -117,3 +117,16 @@ def test_target_refreshes_print_per_verbosity(capsys, verbose, expected):
     assert len(lines) == expected
     if verbose == 1:
         assert "ETA" in lines[1] and lines[-1].startswith("[refresh] iter 90/100")
+
+
+def test_the_module_command_is_quiet_unless_asked(tmp_path):
+    quiet = run_python("-m", "tfdeepclust", "info", "--model", tmp_path / "missing", timeout=120)
+    loud = run_python(
+        "-m", "tfdeepclust", "--verbose", "info", "--model", tmp_path / "missing", timeout=120
+    )
+    for proc in (quiet, loud):
+        assert proc.returncode == 2 and "is not a SavedModel folder" in proc.stdout + proc.stderr
+    assert "absl::InitializeLog" not in quiet.stderr and "cpu_feature_guard" not in quiet.stderr
+    # --verbose lets TensorFlow speak (what it prints depends on the host, but never nothing
+    # before absl's initialisation).
+    assert "absl::InitializeLog" in loud.stderr

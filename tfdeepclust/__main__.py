@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tfdeepclust.console import DEFAULT_VERBOSE, EVERYTHING, VERBOSE_LEVELS
+from tfdeepclust.console import DEFAULT_VERBOSE, EVERYTHING
 
 
 def cmd_info(args) -> int:
@@ -130,12 +130,10 @@ def main(argv=None) -> int:
     )
     parser.add_argument(
         "--verbose",
-        type=int,
-        nargs="?",
+        action="store_const",
         const=EVERYTHING,
         default=DEFAULT_VERBOSE,
-        choices=VERBOSE_LEVELS,
-        help="2 (or bare) also shows TensorFlow's start-up logs",
+        help="also show TensorFlow's start-up logs",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("info", help="print signatures and metadata of an exported model")
