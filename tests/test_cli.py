@@ -125,3 +125,22 @@ def test_collapse_patience_parses_and_a_negative_value_is_refused(capsys):
         parse_args(recipe_parser(recipe), recipe.config_cls, ["--collapse-patience", "-1"])
     assert exc.value.code == 2
     assert "expected an integer >= 0, got '-1'" in capsys.readouterr().err
+
+
+def test_every_shared_option_has_a_flag_that_reaches_its_field():
+    import dataclasses
+
+    from tfdeepclust.api import get_recipe
+    from tfdeepclust.cli import COMMON_NOT_FLAGS, parse_args, recipe_parser
+    from tfdeepclust.config import CommonConfig
+
+    recipe = get_recipe("adec")
+    parser = recipe_parser(recipe)
+    ns = parser.parse_args([])
+    fields = [f.name for f in dataclasses.fields(CommonConfig) if f.name not in COMMON_NOT_FLAGS]
+    assert all(hasattr(ns, name) for name in fields)
+    common, _ = parse_args(parser, recipe.config_cls, ["--seed", "7", "--no-pictures", "--quick"])
+    assert (common.seed, common.pictures, common.budget) == (7, False, "quick")
+    # Defaults from the parser are the dataclass's.
+    default, _ = parse_args(parser, recipe.config_cls, [])
+    assert default == CommonConfig()

@@ -374,6 +374,10 @@ def recipe_parser(recipe) -> argparse.ArgumentParser:
     )
 
 
+# CommonConfig fields without a command-line flag (set from Python only).
+COMMON_NOT_FLAGS = ("extra",)
+
+
 def parse_args(parser: argparse.ArgumentParser, method_config_cls, argv=None):
     """Returns ``(CommonConfig, method config)`` from the command line."""
     ns = argv if isinstance(argv, argparse.Namespace) else parser.parse_args(argv)
@@ -382,40 +386,19 @@ def parse_args(parser: argparse.ArgumentParser, method_config_cls, argv=None):
     for k, v in preset.get("common", {}).items():
         if getattr(ns, k) is None:  # explicit flags win
             setattr(ns, k, v)
+    # Every shared option has a flag whose dest is its field name (a test checks it); three
+    # need a conversion.
+    special = {
+        "image_size": tuple(ns.image_size) if ns.image_size else None,
+        "budget": "quick" if ns.quick else ns.budget,
+        "preset": preset_name,
+    }
     common = CommonConfig(
-        dataset=ns.dataset,
-        data_dir=ns.data_dir,
-        tfds_dir=ns.tfds_dir,
-        n_clusters=ns.n_clusters,
-        image_size=tuple(ns.image_size) if ns.image_size else None,
-        label_column=ns.label_column,
-        row_norm=ns.row_norm,
-        subset=ns.subset,
-        seed=ns.seed,
-        batch_size=ns.batch_size,
-        budget="quick" if ns.quick else ns.budget,
-        pretrain_epochs=ns.pretrain_epochs,
-        maxiter=ns.maxiter,
-        update_interval=ns.update_interval,
-        tol=ns.tol,
-        kmeans_n_init=ns.kmeans_n_init,
-        collapse_patience=ns.collapse_patience,
-        drift_guard=ns.drift_guard,
-        time_limit=ns.time_limit,
-        output_dir=ns.output_dir,
-        export_dir=ns.export_dir,
-        export=ns.export,
-        pictures=ns.pictures,
-        pretrained=ns.pretrained,
-        pretrain_cache_dir=ns.pretrain_cache_dir,
-        overwrite=ns.overwrite,
-        fresh=ns.fresh,
-        tensorboard=ns.tensorboard,
-        deterministic=ns.deterministic,
-        strategy=ns.strategy,
-        cpu_replicas=ns.cpu_replicas,
-        verbose=ns.verbose,
-        preset=preset_name,
+        **{
+            f.name: special[f.name] if f.name in special else getattr(ns, f.name)
+            for f in dataclasses.fields(CommonConfig)
+            if f.name not in COMMON_NOT_FLAGS
+        },
     )
     given = {
         f.name: getattr(ns, f"m_{f.name}")
