@@ -57,6 +57,21 @@ def test_a_fresh_process_imports_tensorflow_without_its_startup_logs():
     )
 
 
+def test_a_child_of_a_quiet_process_is_quiet_too():
+    """The level quiet_startup set is inherited by child processes, and is not the user's."""
+    code = (
+        "import os, subprocess, sys; "
+        "from tfdeepclust.console import quiet_startup; quiet_startup(1); "
+        "child = 'from tfdeepclust.console import quiet_startup; quiet_startup(1); "
+        "import tensorflow'; "
+        "p = subprocess.run([sys.executable, '-c', child], capture_output=True, text=True); "
+        "print(os.environ['TF_CPP_MIN_LOG_LEVEL']); print(p.stderr, file=sys.stderr)"
+    )
+    proc = run_python("-c", code, timeout=180)
+    assert proc.returncode == 0 and proc.stdout.strip() == "2", proc.stderr
+    assert not re.search(r"absl::InitializeLog|cpu_feature_guard|cuInit", proc.stderr), proc.stderr
+
+
 def test_quiet_startup_leaves_a_users_log_level_alone():
     code = (
         "import os; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '0'; "

@@ -23,10 +23,20 @@ K1_CHECKS = (
 )
 
 
+# TensorFlow's CPU matmul without oneDNN (TF_ENABLE_ONEDNN_OPTS=0, or CPUs oneDNN does not
+# serve) rounds a row's result by its position in the batch: transform / predict_proba of
+# permuted samples differ by ~1e-7, above this check's tolerance. With oneDNN on it passes here.
+BATCH_ORDER_CHECKS = ("check_methods_sample_order_invariance",)
+
+
 @parametrize_with_checks(
     [DEC(n_clusters=2, **QUICK)],
     expected_failed_checks=lambda est: {
-        name: "sets n_clusters=1, which the data layer refuses (K >= 2)" for name in K1_CHECKS
+        **{name: "sets n_clusters=1, which the data layer refuses (K >= 2)" for name in K1_CHECKS},
+        **{
+            name: "float rounding depends on the row's place in the batch"
+            for name in BATCH_ORDER_CHECKS
+        },
     },
 )
 def test_sklearn_contract(estimator, check):

@@ -37,8 +37,9 @@ def train(method: str, data, y=None, *, n_clusters: int | None = None, **options
             ``mode`` (its config dataclass). ``name`` names in-memory data in output paths.
 
     Returns:
-        The results dict (as in ``results.json``) plus ``labels`` (the cluster of every sample)
-        and ``model`` (the trained ``keras.Model``; ``model.predict(new_x)`` gives labels).
+        The results dict (as in ``results.json``) plus ``labels`` (the cluster of every sample),
+        ``embedding`` (every sample's learned representation) and ``model`` (the trained
+        ``keras.Model``; ``model.predict(new_x)`` gives labels).
 
     Raises:
         TypeError: On an option that neither the shared nor the method's options have.

@@ -30,6 +30,11 @@ _STARTUP_NOISE = re.compile(
 )
 
 
+# Set beside TF_CPP_MIN_LOG_LEVEL when quiet_startup set it, so that a child process (which
+# inherits both) does not take the level for the user's own choice.
+_OUR_LEVEL = "TFDEEPCLUST_TF_CPP_MIN_LOG_LEVEL"
+
+
 def verbose_from_argv(argv: list[str]) -> int:
     """The ``--verbose`` level on a command line (before it is parsed): a bare ``--verbose``
     means everything; absent, the default."""
@@ -53,9 +58,11 @@ def quiet_startup(verbose: int = DEFAULT_VERBOSE) -> None:
     """
     if verbose >= EVERYTHING or "tensorflow" in sys.modules:
         return
-    if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
-        return
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"  # C++ INFO / WARNING after absl's initialisation
+    level = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
+    if level is not None and level != os.environ.get(_OUR_LEVEL):
+        return  # the user's choice (ours, inherited by a child process, is not)
+    # C++ INFO / WARNING after absl's initialisation; marked as ours for child processes.
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = os.environ[_OUR_LEVEL] = "2"
     captured = _import_tensorflow_capturing_stderr()
     kept = [line for line in captured.splitlines() if not _STARTUP_NOISE.match(line)]
     if kept:

@@ -33,6 +33,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from tfdeepclust.api import get_recipe
 from tfdeepclust.config import CommonConfig
 from tfdeepclust.console import quiet_startup
+from tfdeepclust.data.loading import to_model_units
 
 quiet_startup()  # the classes are built from the recipes' configs, which import TensorFlow
 
@@ -121,11 +122,10 @@ class DeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             result = train(self.method, x, y, n_clusters=self.n_clusters, **options)
         self.model_ = result.pop("model")
         self.labels_ = np.asarray(result.pop("labels"), dtype=np.int64)
+        embedding = result.pop("embedding")
         self.results_ = result
         self._sample_shape = tuple(int(d) for d in self.model_.sample_shape)
-        self._input_scale = float(result["data_info"].get("input_scale", 1.0))
-        self._row_norm = result["data_info"].get("row_norm", "none")
-        self.cluster_centers_ = self._centers(x)
+        self.cluster_centers_ = self._centers(embedding)
         return self
 
     # === Using the fitted model ===
@@ -148,7 +148,7 @@ class DeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     def _infer(self, X) -> dict[str, np.ndarray]:
         check_is_fitted(self, "model_")
         x = self._validate(X, reset=False)
-        return self.model_.infer(self._like_training(x))
+        return self.model_.infer(to_model_units(x, self.results_["data_info"]))
 
     def _validate(self, X, reset: bool) -> np.ndarray:
         x = validate_data(
@@ -174,23 +174,12 @@ class DeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             )
         return x
 
-    def _like_training(self, x: np.ndarray) -> np.ndarray:
-        """New samples in the units the model trained on: the training data's image scaling
-        and tabular row norm (``fit`` decided them from the training data)."""
-        x = np.asarray(x, np.float32)
-        if x.ndim == 3:
-            x = x[..., None]
-        if x.ndim == 4:
-            return x * np.float32(self._input_scale)
-        if self._row_norm == "unit_l2":
-            x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-        return x
-
-    def _centers(self, x: np.ndarray) -> np.ndarray:
+    def _centers(self, embedding: np.ndarray) -> np.ndarray:
+        """The clustering layer's centroids, or the mean ``embedding`` (of the training samples)
+        of each cluster for a method without centroids."""
         centroids = getattr(self.model_.clustering, "centroids", None)
         if centroids is not None:
             return np.asarray(centroids.numpy())
-        embedding = self.transform(x)
         k = int(self.results_["n_clusters"])
         centres = np.zeros((k, embedding.shape[1]), np.float32)
         for c in range(k):
@@ -216,22 +205,12 @@ class DeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     def _rebuild_model(self):
         """The fitted run's network, built from its recorded configuration."""
         from tfdeepclust.data import from_arrays
+        from tfdeepclust.results import configs_from_results
 
-        recipe = get_recipe(self.method)
-        config = self.results_["config"]
-        common_names = {f.name for f in dataclasses.fields(CommonConfig)}
-        common = CommonConfig(**_tuples({k: v for k, v in config.items() if k in common_names}))
-        prefix = f"{self.method}."
-        cfg = recipe.config_cls(
-            **_tuples({k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)})
-        )
+        common, cfg = configs_from_results(self.results_)
         k = int(self.results_["n_clusters"])
         stub = from_arrays(np.zeros((k, *self._sample_shape), np.float32), np.arange(k), k)
-        return recipe.build(cfg, common, stub)
-
-
-def _tuples(d: dict) -> dict:
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+        return get_recipe(self.method).build(cfg, common, stub)
 
 
 class ASC2D(DeepClusterer):

@@ -260,7 +260,6 @@ def redraw_run(
     """
     import json
 
-    from tfdeepclust.data import load_dataset
     from tfdeepclust.data.dataset import DataError
 
     run_dir = Path(run_dir)
@@ -275,27 +274,28 @@ def redraw_run(
             f"{outputs_path} does not exist (runs before per-sample outputs were saved have "
             "none): rerun the training command to get pictures."
         )
-    cfg = results["config"]
-    name = dataset or cfg["dataset"]
-    try:
-        data = load_dataset(
-            name,
-            data_dir=data_dir or cfg.get("data_dir"),
-            tfds_dir=cfg.get("tfds_dir"),
-            n_clusters=results["n_clusters"],
-            image_size=cfg.get("image_size"),
-            label_column=cfg.get("label_column"),
-            row_norm=cfg.get("row_norm", "none"),
+    import dataclasses
+
+    from tfdeepclust.api import get_recipe
+    from tfdeepclust.results import configs_from_results
+    from tfdeepclust.runner import prepare_data
+
+    common, _ = configs_from_results(results)
+    if dataset is not None or data_dir is not None:
+        common = dataclasses.replace(
+            common, dataset=dataset or common.dataset, data_dir=data_dir or common.data_dir
         )
+    try:  # the run's own loading path: same data set, subset and seed
+        data, _ = prepare_data(get_recipe(results["method"]), common)
     except DataError as e:
         raise DataError(
-            f"cannot load the run's data {name!r} ({e}). Give it with --data (data trained "
-            "from memory: save it with np.savez(path, x=..., y=...) and pass npz:PATH)."
+            f"cannot load the run's data {common.dataset!r} ({e}). Give it with --data (data "
+            "trained from memory: save it with np.savez(path, x=..., y=...) and pass npz:PATH)."
         ) from None
-    if cfg.get("subset"):
-        data = data.subset(cfg["subset"], seed=cfg["seed"])
     if data.sha256 != results["data_sha256"]:
-        raise DataError(f"{name} is not the data this run trained on (its sha256 differs).")
+        raise DataError(
+            f"{common.dataset} is not the data this run trained on (its sha256 differs)."
+        )
     out = load_outputs(outputs_path)
     folder = run_dir if not suffix else run_dir / f"pictures{suffix}"
     return draw_all(

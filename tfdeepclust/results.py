@@ -143,6 +143,26 @@ def paper_profile(recipe, common, cfg, data, convergence: dict | None = None) ->
     return out
 
 
+def configs_from_results(results: dict):
+    """``(CommonConfig, method config)`` of a finished run, from its results dict (what
+    ``results.json`` records under ``config``), to rebuild its model or reload its data."""
+    import dataclasses
+
+    from tfdeepclust.api import get_recipe
+    from tfdeepclust.config import CommonConfig
+
+    def tuples(d: dict) -> dict:
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+
+    config, prefix = results["config"], f"{results['method']}."
+    names = {f.name for f in dataclasses.fields(CommonConfig)}
+    common = CommonConfig(**tuples({k: v for k, v in config.items() if k in names}))
+    cfg = get_recipe(results["method"]).config_cls(
+        **tuples({k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)})
+    )
+    return common, cfg
+
+
 def describe_profile(profile: dict) -> str:
     """One line for the run summary: the label and each deviation as ``name paper→used``."""
     devs = profile.get("deviations") or {}

@@ -205,7 +205,8 @@ def run(recipe: Recipe, common: CommonConfig, cfg, data=None) -> dict:
 
     Returns:
         The results written to ``results.json``, plus (not in the file) ``labels``, the cluster
-        of every sample, and ``model``, the trained ``keras.Model`` (``predict`` on new data).
+        of every sample, ``embedding``, its learned representation (or None), and ``model``,
+        the trained ``keras.Model`` (``predict`` on new data).
     """
     from tfdeepclust.distribute import WorkerOutputs, make_strategy
     from tfdeepclust.validation import check_options
@@ -415,7 +416,7 @@ def _run(
     )
     atomic_write_json(results_path, results, overwrite=common.overwrite)
     print_summary(results)
-    return {**results, "labels": labels, "model": model}
+    return {**results, "labels": labels, "embedding": final.get("embedding"), "model": model}
 
 
 __all__ = [

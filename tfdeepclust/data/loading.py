@@ -211,12 +211,32 @@ def _cluster_count(n_clusters: int | None, y, source: str, option: str) -> int:
     return int(n_clusters) if n_clusters is not None else int(len(np.unique(y)))
 
 
+def apply_row_norm(x: np.ndarray, row_norm: str) -> np.ndarray:
+    """Tabular rows as the loaders scale them (``"unit_l2"``: unit norm; ``"none"``: as given)."""
+    if row_norm == "unit_l2":
+        return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    return x
+
+
+def to_model_units(x, info: dict) -> np.ndarray:
+    """New samples as the model takes them, with the same steps the training data went through
+    (``info`` is its ``ClusteringData.info``): a channel axis for ``[N, H, W]``, the image
+    scaling, the tabular row norm, float32."""
+    from tfdeepclust.data.user_sources import apply_input_scale
+
+    x = np.asarray(x)
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim == 4:
+        return apply_input_scale(x, float(info.get("input_scale", 1.0)))
+    return np.ascontiguousarray(apply_row_norm(x, info.get("row_norm", "none")), np.float32)
+
+
 def _finish(x, y, k, name, info, row_norm, x_extra=None) -> ClusteringData:
     """The steps every source ends with: tabular row scaling, float32, validation, checksum."""
     if x.ndim == 2:  # every tabular source, benchmark or the user's, in the loader's precision
         info["row_norm"] = row_norm
-        if row_norm == "unit_l2":
-            x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+        x = apply_row_norm(x, row_norm)
     x = np.ascontiguousarray(x, dtype=np.float32)
     info.setdefault("input_scale", 1.0)
     validate_data(x, y, k, name)

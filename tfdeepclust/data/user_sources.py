@@ -15,6 +15,13 @@ from tfdeepclust.data.dataset import DataError
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 
+def apply_input_scale(x: np.ndarray, input_scale: float) -> np.ndarray:
+    """Raw image values to the model's float32 units: the operation :func:`_scale_images`
+    applied to the training data, for new samples (``input_scale`` from the data's info)."""
+    x = np.asarray(x).astype(np.float32)
+    return x if input_scale == 1.0 else x / np.float32(1.0 / input_scale)
+
+
 def _scale_images(x: np.ndarray) -> tuple[np.ndarray, float]:
     """Brings integer or 0..255 float images to float32 in [0, 1]; leaves [0, 1] floats alone.
 
@@ -29,7 +36,7 @@ def _scale_images(x: np.ndarray) -> tuple[np.ndarray, float]:
                 "0..65535 (16-bit). Convert your images to one of these ranges or to [0, 1] floats."
             )
         scale = 255.0 if top <= 255 else 65535.0
-        return x.astype(np.float32) / np.float32(scale), 1.0 / scale
+        return apply_input_scale(x, 1.0 / scale), 1.0 / scale
     x = x.astype(np.float32)
     if not x.size:
         return x, 1.0
@@ -43,7 +50,7 @@ def _scale_images(x: np.ndarray) -> tuple[np.ndarray, float]:
     if low >= -1e-6 and top <= 1.0 + 1e-6:
         return x, 1.0
     if low >= 0.0 and top <= 255.0:
-        return x / np.float32(255.0), 1.0 / 255.0
+        return apply_input_scale(x, 1.0 / 255.0), 1.0 / 255.0
     raise DataError(
         f"Image values span [{low:.3g}, {top:.3g}]; expected [0, 1] or [0, 255]. "
         "Rescale your images to [0, 1] before saving them (for example (x - x.min()) / "
