@@ -20,10 +20,11 @@ import sys
 import time
 from pathlib import Path
 
+from tfdeepclust.durations import EXIT_TIME_LIMIT
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 UNREADABLE = "unreadable"  # _stop_reason of a results file that is not valid JSON
-EXIT_TIME_LIMIT = 75  # tfdeepclust.training.time_limit.EXIT_TIME_LIMIT (no TF import here)
 
 
 def main() -> int:

@@ -106,6 +106,25 @@ def test_ablation_switches_cut_their_terms(switch, unused):
     assert all(g is None or not np.any(g.numpy()) for g in grads)
 
 
+@pytest.mark.parametrize("head_input", ["sample", "mean"])
+def test_head_input_is_what_the_heads_see_in_training(head_input):
+    model = _model(head_input=head_input)
+    x1, x2 = _views()
+    terms = model.compute_terms(x1, x2, training=True)
+    # BN in training mode is a function of the batch: the same pass gives the same μ_z.
+    _, mu, _ = model.feature_encoder(np.concatenate([x1, x2]), training=True)
+    pi = model.clustering(mu)
+    from tfdeepclust.losses.mutual_info import iic_mi
+
+    on_mean = float(iic_mi(pi[:12], pi[12:]))
+    if head_input == "mean":
+        assert float(terms["iic_k"]) == pytest.approx(on_mean, abs=1e-5)
+    else:  # the sampled z carries unit-scale noise at initialisation: another value
+        assert abs(float(terms["iic_k"]) - on_mean) > 1e-4
+    with pytest.raises(ValueError, match="head_input"):
+        _model(head_input="z")
+
+
 def test_decoder_ablation_adds_a_reconstruction_term():
     model = _model(recon_weight=0.2)
     x1, x2 = _views()

@@ -59,6 +59,31 @@ def test_augmentation_deterministic_under_seed(preset, channels):
     assert not np.allclose(a, clean)
 
 
+@pytest.mark.parametrize("preset,channels", [("dec", 1), ("dfvc_grey", 1), ("dfvc_colour", 3)])
+def test_augmentation_strength_scales_the_views_difference(preset, channels):
+    rng = np.random.default_rng(0)
+    # Smooth images: a geometric move of a blob changes many pixels, as on digits.
+    yy, xx = np.mgrid[:16, :16]
+    centres = rng.uniform(5, 11, size=(64, 2))
+    blobs = np.exp(-((yy - centres[:, :1, None]) ** 2 + (xx - centres[:, 1:, None]) ** 2) / 8)
+    x = np.repeat(blobs[..., None], channels, -1).astype("float32")
+    if channels == 3:
+        x = x * rng.uniform(0.3, 1.0, size=(64, 1, 1, 3)).astype("float32")
+
+    def change(strength):
+        out = build_augmenter(preset, 3, channels, strength)(x, training=True)
+        return float(np.mean(np.abs(np.asarray(out) - x)))
+
+    # More strength, larger change; strength 0 is the identity, except the colour preset's
+    # horizontal flip, which has no magnitude to scale.
+    none, weak, strong = change(0.0), change(0.5), change(2.0)
+    assert none < weak < strong
+    if preset != "dfvc_colour":
+        assert none < 1e-4
+    with pytest.raises(ValueError, match="strength"):
+        build_augmenter(preset, 0, channels, -1.0)
+
+
 def test_augmenter_usable_inside_a_tf_function():
     import tensorflow as tf
 

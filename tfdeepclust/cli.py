@@ -37,7 +37,7 @@ def _non_negative_int(v: str) -> int:
 
 
 def _duration(v: str) -> float:
-    from tfdeepclust.training.time_limit import parse_duration
+    from tfdeepclust.durations import parse_duration
 
     try:
         return parse_duration(v)

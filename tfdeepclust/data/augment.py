@@ -12,7 +12,9 @@ PRESETS = ("none", "dec", "dfvc_grey", "dfvc_colour")
 VIEW_MODES = ("none", "single", "double")
 
 
-def build_augmenter(preset: str, seed: int, channels: int = 1) -> keras.Sequential | None:
+def build_augmenter(
+    preset: str, seed: int, channels: int = 1, strength: float = 1.0
+) -> keras.Sequential | None:
     """Returns the augmentation pipeline of a preset, or None for ``"none"``.
 
     Presets:
@@ -26,40 +28,55 @@ def build_augmenter(preset: str, seed: int, channels: int = 1) -> keras.Sequenti
         preset: One of :data:`PRESETS`.
         seed: Seeds every random layer (layer ``i`` gets ``seed + i``).
         channels: Image channels (colour jitter needs 3).
+        strength: Multiplies every magnitude of the preset (angles, shifts, zooms, colour
+            factors, each capped at its layer's range); 1 is the preset as listed, 0 the identity
+            but for the colour preset's flip, which has no magnitude. How strongly the views
+            differ is a contrastive method's main knob.
     """
     if preset == "none":
         return None
+    if not 0.0 <= strength <= 4.0:
+        raise ValueError(f"augmentation strength must be in [0, 4], got {strength}")
+    s = float(strength)
     L = keras.layers
     # (layer class, kwargs) pairs; layer i is seeded with seed + i.
     if preset == "dec":
         specs = [
             # factor is a fraction of a full turn: 10 degrees = 10/360.
-            (L.RandomRotation, dict(factor=10 / 360, fill_mode="nearest")),
-            (L.RandomTranslation, dict(height_factor=0.1, width_factor=0.1, fill_mode="nearest")),
+            (L.RandomRotation, dict(factor=s * 10 / 360, fill_mode="nearest")),
+            (
+                L.RandomTranslation,
+                dict(height_factor=s * 0.1, width_factor=s * 0.1, fill_mode="nearest"),
+            ),
         ]
     elif preset == "dfvc_grey":
         specs = [
-            (L.RandomRotation, dict(factor=15 / 360, fill_mode="constant")),
-            (L.RandomTranslation, dict(height_factor=0.1, width_factor=0.1, fill_mode="constant")),
-            (L.RandomZoom, dict(height_factor=0.1, fill_mode="constant")),
-            (L.RandomContrast, dict(factor=0.4, value_range=(0, 1))),
-            (L.RandomBrightness, dict(factor=0.4, value_range=(0, 1))),
+            (L.RandomRotation, dict(factor=s * 15 / 360, fill_mode="constant")),
+            (
+                L.RandomTranslation,
+                dict(height_factor=s * 0.1, width_factor=s * 0.1, fill_mode="constant"),
+            ),
+            (L.RandomZoom, dict(height_factor=s * 0.1, fill_mode="constant")),
+            # Contrast and brightness factors above 1 are not meaningful; they saturate there.
+            (L.RandomContrast, dict(factor=min(s * 0.4, 1.0), value_range=(0, 1))),
+            (L.RandomBrightness, dict(factor=min(s * 0.4, 1.0), value_range=(0, 1))),
         ]
     elif preset == "dfvc_colour":
         if channels != 3:
             raise ValueError("the dfvc_colour preset needs 3-channel images; use dfvc_grey")
         specs = [
             # Zooming in by up to 40 % = a random 60-100 % crop rescaled to full size.
-            (L.RandomZoom, dict(height_factor=(-0.4, 0.0), fill_mode="reflect")),
+            (L.RandomZoom, dict(height_factor=(-min(s * 0.4, 0.9), 0.0), fill_mode="reflect")),
             (L.RandomFlip, dict(mode="horizontal")),
             (
                 L.RandomColorJitter,
                 dict(
                     value_range=(0, 1),
-                    brightness_factor=0.4,
-                    contrast_factor=0.4,
-                    saturation_factor=(0.3, 0.7),
-                    hue_factor=0.125,
+                    brightness_factor=min(s * 0.4, 1.0),
+                    contrast_factor=min(s * 0.4, 1.0),
+                    # Saturation is a range around 0.5 (no change).
+                    saturation_factor=(0.5 - min(s * 0.2, 0.5), 0.5 + min(s * 0.2, 0.5)),
+                    hue_factor=min(s * 0.125, 0.5),
                 ),
             ),
         ]

@@ -43,6 +43,9 @@ from tfdeepclust.nn.variational_encoders import (
     resolve_trunk,
 )
 
+# What the heads see in training: the reparameterised sample (Eq. 31) or the mean μ_z.
+HEAD_INPUTS = ("sample", "mean")
+
 LOSS_NAMES = (
     "loss",
     "l_dmi",
@@ -83,6 +86,8 @@ class DFVC(DeepClusteringModel):
         recon_weight: > 0 adds a decoder and λ·MSE reconstruction of x (Table IX ablation).
         kernel_initializer: ``"he_normal"`` (paper), ``"glorot_uniform"``/``"random_normal"``
             (Table XI).
+        head_input: ``"sample"`` (Eq. 31: the heads see the sampled z in training) or ``"mean"``
+            (they see μ_z, as at evaluation).
         seed: Seeds the reparameterisation noise and the negative-pair offsets.
 
     Example:
@@ -118,6 +123,7 @@ class DFVC(DeepClusteringModel):
         kernel_initializer: str = "he_normal",
         vec_head_gradient: bool = True,
         vec_reduction: str = "mean",
+        head_input: str = "sample",
         seed: int = 0,
         **kwargs,
     ):
@@ -144,6 +150,9 @@ class DFVC(DeepClusteringModel):
         self.kernel_initializer = kernel_initializer
         self.vec_head_gradient = bool(vec_head_gradient)
         self.vec_reduction = vec_reduction
+        if head_input not in HEAD_INPUTS:
+            raise ValueError(f"head_input must be one of {HEAD_INPUTS}, got {head_input!r}")
+        self.head_input = head_input
 
         # === Layers ===
         if self.trunk == "conv4":
@@ -267,14 +276,15 @@ class DFVC(DeepClusteringModel):
         mi_global, mi_local, mi_cross = g1 + g2, l1 + l2, gx + lx
         l_dmi = mi_global + mi_local + mi_cross
 
-        pi = self.clustering(z)
+        head_in = z if self.head_input == "sample" else mu
+        pi = self.clustering(head_in)
         pi1, pi2 = pi[:b], pi[b:]
         iic_k = iic_2k = zero
         if self.use_cmi:
             # IIC's joint matrix is a statistic of the whole (global) batch.
             iic_k = on_global_batch(iic_mi, pi1, pi2)
             if self.overcluster_head is not None:
-                over = self.overcluster_head(z)
+                over = self.overcluster_head(head_in)
                 iic_2k = on_global_batch(iic_mi, over[:b], over[b:])
         l_cmi = iic_k + iic_2k
         # Both views, averaged [CHOICE] (one call over 2B rows = the mean of the two views).
@@ -353,5 +363,6 @@ class DFVC(DeepClusteringModel):
             "kernel_initializer": self.kernel_initializer,
             "vec_head_gradient": self.vec_head_gradient,
             "vec_reduction": self.vec_reduction,
+            "head_input": self.head_input,
             "seed": self.seed,
         }

@@ -8,6 +8,7 @@ from typing import ClassVar
 from tfdeepclust.config import CommonConfig
 from tfdeepclust.data.augment import PRESETS, VIEW_MODES
 from tfdeepclust.losses.dfvc import REG_MODES, VEC_REDUCTIONS
+from tfdeepclust.methods.dfvc import HEAD_INPUTS
 from tfdeepclust.nn.variational_encoders import TRUNKS
 from tfdeepclust.recipes.base import final_outputs, require_images, self_train
 
@@ -40,6 +41,7 @@ class DFVCConfig:
         "trunk": TRUNKS,
         "reg_mode": REG_MODES,
         "vec_reduction": VEC_REDUCTIONS,
+        "head_input": HEAD_INPUTS,
         "aug_mode": VIEW_MODES,
         "augment": ("auto", *PRESETS),
     }
@@ -74,9 +76,14 @@ class DFVCConfig:
     # vs MI terms ≤ 3), β L_VEC drowns the MI terms and every run collapsed to 1-2 clusters
     # (benchmarks/RESULTS.md); sum is the literal form.
     vec_reduction: str = "mean"
+    # [CHOICE] what the heads see in training: the sampled z (Eq. 31, π = f₂(z)) or μ_z, the
+    # input they get at evaluation
+    head_input: str = "sample"
     aug_mode: str = "double"  # [PAPER Table IV] which inputs are augmented views
     # augmentation ops; auto = dfvc_grey or dfvc_colour by channels [CHOICE, docs/methods.md §4.7]
     augment: str = "auto"
+    # multiplies every magnitude of the augmentation preset (1 = as listed in docs/methods.md §4.7)
+    augment_strength: float = 1.0
     parallel_augment: bool = False  # faster, but the draws are not reproducible under a seed
     checkpoint_every: int = 100  # iterations between checkpoints (a step is slow on CPU)
 
@@ -140,6 +147,7 @@ class DFVCRecipe:
             kernel_initializer=cfg.kernel_initializer,
             vec_head_gradient=cfg.vec_head_gradient,
             vec_reduction=cfg.vec_reduction,
+            head_input=cfg.head_input,
             seed=common.seed,
         )
         model.compile(optimizer=keras.optimizers.Adam(cfg.lr, epsilon=cfg.adam_epsilon))
@@ -161,7 +169,9 @@ class DFVCRecipe:
         channels = int(data.x.shape[-1])
         preset = default_preset(cfg.augment, channels)
         augmenter = (
-            None if cfg.aug_mode == "none" else build_augmenter(preset, common.seed, channels)
+            None
+            if cfg.aug_mode == "none"
+            else build_augmenter(preset, common.seed, channels, cfg.augment_strength)
         )
         return ViewPair(augmenter, cfg.aug_mode)
 
