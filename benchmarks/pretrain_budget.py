@@ -50,7 +50,8 @@ def main() -> int:
     from tfdeepclust.cli import parse_args, recipe_parser
     from tfdeepclust.data.pipeline import steps_per_epoch
     from tfdeepclust.results import git_sha, machine_info, package_versions
-    from tfdeepclust.runner import build_seeded, prepare_data, resolve_method_config
+    from tfdeepclust.run_spec import resolve_method_config
+    from tfdeepclust.runner import build_seeded, prepare_data
     from tfdeepclust.training.initialisation import initialise_clustering
     from tfdeepclust.training.time_limit import EXIT_TIME_LIMIT, TimeLimit, TimeLimitReached
 

@@ -13,7 +13,7 @@ from tfdeepclust.recipes.adec import RECIPE as ADEC
 from tfdeepclust.recipes.asc2d import RECIPE as ASC2D
 from tfdeepclust.recipes.dfvc import RECIPE as DFVC
 from tfdeepclust.results import describe_profile, paper_profile
-from tfdeepclust.runner import resolve_budget, resolve_method_config
+from tfdeepclust.run_spec import resolve_budget, resolve_method_config
 
 
 def _paper_run(recipe, data, **common_fields):

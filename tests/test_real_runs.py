@@ -10,7 +10,7 @@ import pytest
 
 from tfdeepclust.config import CommonConfig
 from tfdeepclust.metrics import cluster_accuracy
-from tfdeepclust.runner import resolve_method_config
+from tfdeepclust.run_spec import resolve_method_config
 
 
 def raw_kmeans_acc(data) -> float:

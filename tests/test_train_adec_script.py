@@ -117,7 +117,7 @@ def test_paper_budget_pretraining_iterations_follow_the_data_set():
     Reuters-10K; an explicit --pretrain-iters or --pretrain-epochs wins."""
     from tfdeepclust.cli import parse_args, recipe_parser
     from tfdeepclust.recipes.adec import ADECRecipe
-    from tfdeepclust.runner import resolve_budget
+    from tfdeepclust.run_spec import resolve_budget
 
     recipe = ADECRecipe()
 

@@ -53,19 +53,15 @@ def train(method: str, data, y=None, *, n_clusters: int | None = None, **options
     quiet_startup(options.get("verbose", DEFAULT_VERBOSE))
     from tfdeepclust.config import CommonConfig
     from tfdeepclust.data import ClusteringData, from_arrays
+    from tfdeepclust.run_spec import with_preset
     from tfdeepclust.runner import run
 
     recipe = get_recipe(method)
     common_names = {f.name for f in dataclasses.fields(CommonConfig)}
     method_names = {f.name for f in dataclasses.fields(recipe.config_cls)}
     name = options.pop("name", "arrays")
-    preset_name = options.get("preset")
-    if preset_name is not None:
-        presets = getattr(recipe, "presets", {})
-        if preset_name not in presets:
-            raise ValueError(f"preset must be one of {sorted(presets)}, got {preset_name!r}")
-        preset = presets[preset_name]  # fills only what the call leaves unset, as on the CLI
-        options = {**preset.get("common", {}), **preset.get("config", {}), **options}
+    presets = getattr(recipe, "presets", {}) or {}
+    options = with_preset(presets, options.get("preset"), options)  # precedence: run_spec
     unknown = sorted(set(options) - common_names - method_names)
     if unknown:
         hints = {

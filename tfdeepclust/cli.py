@@ -19,6 +19,7 @@ import typing
 from tfdeepclust.config import CommonConfig
 from tfdeepclust.console import EVERYTHING, VERBOSE_LEVELS
 from tfdeepclust.data.loading import ROW_NORMS
+from tfdeepclust.run_spec import with_preset
 
 
 def _str2bool(v: str) -> bool:
@@ -66,7 +67,17 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 def field_docs(cls) -> dict[str, str]:
     """Each dataclass field's source comments: the comment lines right above it and its own
     trailing comment. The config classes' comments are the one place a hyperparameter is
-    documented; ``--help`` shows them (the pattern of ``simple_parsing``)."""
+    documented; ``--help`` shows them (the pattern of ``simple_parsing``). A config that extends
+    a model's hyperparameter class gets the comments of both."""
+    docs: dict[str, str] = {}
+    for base in reversed(cls.__mro__):
+        if dataclasses.is_dataclass(base):
+            docs.update(_own_field_docs(base))
+    return docs
+
+
+def _own_field_docs(cls) -> dict[str, str]:
+    """:func:`field_docs` of the fields written in ``cls``'s own source."""
     try:
         source = textwrap.dedent(inspect.getsource(cls))
     except (OSError, TypeError):  # no source (frozen app): flags keep their defaults only
@@ -376,15 +387,23 @@ def recipe_parser(recipe) -> argparse.ArgumentParser:
 
 # CommonConfig fields without a command-line flag (set from Python only).
 COMMON_NOT_FLAGS = ("extra",)
+COMMON_FIELDS = frozenset(f.name for f in dataclasses.fields(CommonConfig))
 
 
 def parse_args(parser: argparse.ArgumentParser, method_config_cls, argv=None):
     """Returns ``(CommonConfig, method config)`` from the command line."""
     ns = argv if isinstance(argv, argparse.Namespace) else parser.parse_args(argv)
     preset_name = getattr(ns, "preset", None)
-    preset = ns._presets[preset_name] if preset_name else {}
-    for k, v in preset.get("common", {}).items():
-        if getattr(ns, k) is None:  # explicit flags win
+    # Flags left unset are None; the preset fills them (run_spec's precedence).
+    given = {
+        f.name: getattr(ns, f"m_{f.name}")
+        for f in dataclasses.fields(method_config_cls)
+        if getattr(ns, f"m_{f.name}") is not None
+    }
+    given.update({k: v for k, v in vars(ns).items() if k in COMMON_FIELDS and v is not None})
+    given = with_preset(ns._presets, preset_name, given)
+    for k, v in given.items():
+        if k in COMMON_FIELDS:
             setattr(ns, k, v)
     # Every shared option has a flag whose dest is its field name (a test checks it); three
     # need a conversion.
@@ -400,15 +419,11 @@ def parse_args(parser: argparse.ArgumentParser, method_config_cls, argv=None):
             if f.name not in COMMON_NOT_FLAGS
         },
     )
-    given = {
-        f.name: getattr(ns, f"m_{f.name}")
-        for f in dataclasses.fields(method_config_cls)
-        if getattr(ns, f"m_{f.name}") is not None
+    method_names = {f.name for f in dataclasses.fields(method_config_cls)}
+    method_values = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in given.items() if k in method_names
     }
-    for k, v in given.items():
-        if isinstance(v, list):
-            given[k] = tuple(v)
-    return common, method_config_cls(**{**preset.get("config", {}), **given})
+    return common, method_config_cls(**method_values)
 
 
 def tune_options(ns: argparse.Namespace):

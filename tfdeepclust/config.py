@@ -57,18 +57,6 @@ class CommonConfig:
     extra: dict = field(default_factory=dict)
 
 
-def default_update_interval(dataset: str, n_samples: int) -> int:
-    """DEC-keras' T: 140 for MNIST-full and Fashion-MNIST, 30 for USPS / MNIST-test / Reuters.
-
-    For other data the same split by size: 140 from 20,000 samples on, else 30.
-    """
-    if dataset in ("mnist", "fashion_mnist"):
-        return 140
-    if dataset in ("usps", "mnist_test", "mice_protein", "reuters10k"):
-        return 30
-    return 140 if n_samples >= 20000 else 30
-
-
 # Options that do not change what a run computes (so a resumed run may change them).
 NON_RESULT_OPTIONS = (
     "budget",

@@ -103,7 +103,7 @@ def paper_profile(recipe, common, cfg, data, convergence: dict | None = None) ->
     import numpy as np
 
     from tfdeepclust.config import CommonConfig, config_dict
-    from tfdeepclust.runner import resolve_budget, resolve_method_config
+    from tfdeepclust.run_spec import resolve_budget, resolve_method_config
 
     ref_common = CommonConfig(dataset=common.dataset, budget="paper")
     ref_common = resolve_budget(recipe, ref_common, data.n_samples)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import math
 import time
 from pathlib import Path
 from typing import Protocol
 
-from tfdeepclust.config import CommonConfig, config_dict, default_update_interval
+from tfdeepclust.config import CommonConfig, config_dict
+from tfdeepclust.run_spec import resolve_budget, resolve_method_config
 
 
 class Recipe(Protocol):
@@ -45,32 +45,6 @@ class Recipe(Protocol):
     ) -> dict: ...
 
     def finalize(self, model, cfg, common: CommonConfig, data) -> dict: ...
-
-
-def resolve_budget(recipe: Recipe, common: CommonConfig, n_samples: int) -> CommonConfig:
-    """Fills unset budget fields from the recipe's preset (explicit flags always win) and clips
-    the batch size to the number of samples."""
-    if common.budget not in recipe.budgets:
-        raise ValueError(f"budget must be one of {sorted(recipe.budgets)}, got {common.budget!r}")
-    preset = dict(recipe.budgets[common.budget])
-    batch_size = min(common.batch_size, n_samples)
-    spe = math.ceil(n_samples / batch_size)  # steps per epoch
-    if "epochs" in preset:  # budgets in passes over the data (DFVC): iterations for this data
-        preset["maxiter"] = preset.pop("epochs") * spe
-    if "update_epochs" in preset:
-        preset["update_interval"] = preset.pop("update_epochs") * spe
-    updates = {k: v for k, v in preset.items() if getattr(common, k) is None}
-    updates["batch_size"] = batch_size
-    if common.tol is None:
-        from tfdeepclust.recipes.base import resolved_tol
-
-        updates["tol"] = resolved_tol(recipe, common)
-    common = dataclasses.replace(common, **updates)
-    if common.update_interval is None:
-        common = dataclasses.replace(
-            common, update_interval=default_update_interval(common.dataset, n_samples)
-        )
-    return common
 
 
 def run_fingerprint(method: str, data_sha256: str, common: CommonConfig, cfg) -> str:
@@ -149,13 +123,6 @@ def prepare_data(recipe: Recipe, common: CommonConfig, data=None):
     if common.batch_size > data.n_samples:
         print(f"[warn] batch size {common.batch_size} > {data.n_samples} samples; clipped.")
     return data, resolve_budget(recipe, common, data.n_samples)
-
-
-def resolve_method_config(recipe: Recipe, cfg, common: CommonConfig, data):
-    """``cfg`` with the recipe's data-dependent defaults filled (``recipe.resolve_config``, for
-    recipes that have one). Every path that builds a run's model resolves through this."""
-    resolve = getattr(recipe, "resolve_config", None)
-    return cfg if resolve is None else resolve(cfg, common, data)
 
 
 def build_seeded(recipe: Recipe, cfg, common: CommonConfig, data):
@@ -424,7 +391,5 @@ __all__ = [
     "build_seeded",
     "prepare_data",
     "pretrain_cache_path",
-    "resolve_budget",
-    "resolve_method_config",
     "run",
 ]

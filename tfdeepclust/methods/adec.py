@@ -23,7 +23,8 @@ the k-th auxiliary decoder step's. Strided (not contiguous) groups keep the spli
 
 from __future__ import annotations
 
-import inspect
+import dataclasses
+from dataclasses import dataclass
 from typing import ClassVar
 
 import keras
@@ -31,14 +32,46 @@ import tensorflow as tf
 from keras import ops
 
 from tfdeepclust.losses.acai import mse_per_element
-from tfdeepclust.losses.adversarial import check_gen_loss, discriminator_loss, generator_loss
+from tfdeepclust.losses.adversarial import (
+    GEN_LOSSES,
+    check_gen_loss,
+    discriminator_loss,
+    generator_loss,
+)
 from tfdeepclust.losses.dec import kl_clustering_loss
 from tfdeepclust.losses.reduction import update_trackers
 from tfdeepclust.methods.base import DeepClusteringModel
 from tfdeepclust.nn.clustering import ClusteringLayer
-from tfdeepclust.nn.mlp_autoencoder import DEC_INIT, build_mlp, build_mlp_autoencoder
+from tfdeepclust.nn.mlp_autoencoder import build_mlp, build_mlp_autoencoder
 
 MODES = ("adec", "dec", "idec")
+
+
+@dataclass
+class ADECHyperparameters:
+    """The ADEC family's model hyperparameters; ⟨R⟩/[REF]/[CHOICE] tags as in docs/methods.md §3.
+    A field that does not concern the selected model (``n_aux`` for DEC*) is recorded, unused.
+    Each field's comment is its ``--help`` text (``cli.field_docs``); the recipe's config
+    extends this class with the training options.
+    """
+
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"mode": MODES, "gen_loss": GEN_LOSSES}
+    # Range rules beyond "finite, >= 0, counts >= 1" (tfdeepclust.validation).
+    POSITIVE: ClassVar[tuple[str, ...]] = ("alpha",)
+    ZERO_MEANS: ClassVar[tuple[str, ...]] = ("n_aux",)
+
+    # adec: the paper's method; dec = DEC*, idec = IDEC* (same pretraining, Table 2 baselines)
+    mode: str = "adec"
+    latent_dim: int = 10  # [PAPER] embedding width
+    hidden: tuple[int, ...] = (500, 500, 2000)  # [PAPER] auto-encoder widths, d-500-500-2000-10
+    disc_hidden: tuple[int, ...] = (500, 500, 2000)  # [CHOICE] data-space discriminator widths
+    # [PAPER] the paper has no weight on the adversarial term (Eq. 10); other values: ablation
+    adv_weight: float = 1.0
+    gen_loss: str = "nonsaturating"  # [CHOICE] generator loss: -log D or minimax log(1 - D)
+    n_aux: int = 5  # [CHOICE] auxiliary decoder-only steps per joint iteration
+    idec_gamma: float = 0.01  # [PAPER §5.3.2] IDEC*: L_r + γ L_c
+    kernel_initializer: str = "dec_uniform"  # [REF:DEC-keras] U(±sqrt(1/fan_in)); or a Keras name
+    alpha: float = 1.0  # Student-t degrees of freedom of the soft assignment
 
 
 class SelfTrainedMLP(DeepClusteringModel):
@@ -52,11 +85,8 @@ class SelfTrainedMLP(DeepClusteringModel):
     Args:
         input_shape: Shape of one sample (images are flattened inside the encoder).
         n_clusters: K.
-        latent_dim: Embedding width (10).
-        hidden: Encoder hidden widths (500-500-2000; the decoder mirrors them).
-        disc_hidden: Discriminator hidden widths [CHOICE: d-500-500-2000-1].
-        alpha: Student-t degrees of freedom.
-        kernel_initializer: ``dec_uniform`` (DEC-keras) or a Keras initializer name.
+        hp: :class:`ADECHyperparameters` (or the recipe's config, which extends it); any of its
+            fields may also be given as a keyword, e.g. ``ADEC(shape, 10, n_aux=1)``.
     """
 
     method_name = "adec"
@@ -64,22 +94,16 @@ class SelfTrainedMLP(DeepClusteringModel):
     tracker_names: ClassVar[tuple[str, ...]]
     n_aux = 0  # auxiliary decoder-only steps per joint iteration (ADEC only)
 
-    def __init__(
-        self,
-        input_shape,
-        n_clusters: int,
-        latent_dim: int = 10,
-        hidden=(500, 500, 2000),
-        disc_hidden=(500, 500, 2000),
-        alpha: float = 1.0,
-        kernel_initializer: str = DEC_INIT,
-        **kwargs,
-    ):
-        super().__init__(input_shape, n_clusters, **kwargs)
-        self.latent_dim = int(latent_dim)
-        self.hidden, self.disc_hidden = tuple(hidden), tuple(disc_hidden)
-        self.alpha = float(alpha)
-        self.kernel_initializer = kernel_initializer
+    hyperparameters_cls = ADECHyperparameters
+
+    def __init__(self, input_shape, n_clusters: int, hp=None, **kwargs):
+        super().__init__(input_shape, n_clusters, hp, **kwargs)
+        # The class is the algorithm: its mode is recorded whatever the options said.
+        self.hp = hp = dataclasses.replace(self.hp, mode=self.mode)
+        self.latent_dim = int(hp.latent_dim)
+        self.hidden, self.disc_hidden = tuple(hp.hidden), tuple(hp.disc_hidden)
+        self.alpha = float(hp.alpha)
+        self.kernel_initializer = kernel_initializer = hp.kernel_initializer
 
         # === Layers ===
         self.encoder, self.decoder = build_mlp_autoencoder(
@@ -180,23 +204,12 @@ class SelfTrainedMLP(DeepClusteringModel):
         """The encoder loss from KL and :meth:`self_supervision_loss` (for the diagnostics)."""
         raise NotImplementedError
 
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "mode": self.mode,
-            "latent_dim": self.latent_dim,
-            "hidden": list(self.hidden),
-            "disc_hidden": list(self.disc_hidden),
-            "alpha": self.alpha,
-            "kernel_initializer": self.kernel_initializer,
-        }
-
     @classmethod
     def from_config(cls, config):
         """The class the config's ``mode`` names (configs written before the split have one)."""
         config = dict(config)
         target = MODEL_CLASSES[config.pop("mode", cls.mode)]
-        return target(**_accepted(target, config))
+        return target(**config)
 
 
 @keras.saving.register_keras_serializable(package="tfdeepclust")
@@ -218,17 +231,15 @@ class IDECStar(SelfTrainedMLP):
     """IDEC* (ADEC's Table 2 baseline): L_r + γ L_c, encoder + centroids + decoder with one
     optimizer.
 
-    Args:
-        idec_gamma: γ (0.01, ADEC §5.3.2).
-        **kwargs: As :class:`SelfTrainedMLP`.
+    Uses ``hp.idec_gamma``: γ (0.01, ADEC §5.3.2).
     """
 
     mode = "idec"
     tracker_names = ("loss", "l_kl", "l_rec")
 
-    def __init__(self, *args, idec_gamma: float = 0.01, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.idec_gamma = float(idec_gamma)
+        self.idec_gamma = float(self.hp.idec_gamma)
 
     @property
     def encoder_variables(self):
@@ -246,35 +257,24 @@ class IDECStar(SelfTrainedMLP):
     def combine(self, l_kl, own):
         return own + self.idec_gamma * l_kl
 
-    def get_config(self):
-        return {**super().get_config(), "idec_gamma": self.idec_gamma}
-
 
 @keras.saving.register_keras_serializable(package="tfdeepclust")
 class ADEC(SelfTrainedMLP):
     """ADEC's clustering phase (see the module docstring).
 
-    Args:
-        adv_weight: Weight of the adversarial term; the paper has none (1.0), ablation only.
-        gen_loss: ``nonsaturating`` [CHOICE] or ``minimax``.
-        n_aux: Auxiliary decoder-only steps per joint iteration [CHOICE: 5].
-        **kwargs: As :class:`SelfTrainedMLP`.
+    Uses ``hp.adv_weight`` (weight of the adversarial term; the paper has none, 1.0),
+    ``hp.gen_loss`` (``nonsaturating`` [CHOICE] or ``minimax``) and ``hp.n_aux`` (auxiliary
+    decoder-only steps per joint iteration [CHOICE: 5]).
     """
 
     mode = "adec"
     tracker_names = ("loss", "l_kl", "l_adv", "l_rec", "d_loss")
 
-    def __init__(
-        self,
-        *args,
-        adv_weight: float = 1.0,
-        gen_loss: str = "nonsaturating",
-        n_aux: int = 5,
-        **kwargs,
-    ):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.adv_weight, self.gen_loss = float(adv_weight), check_gen_loss(gen_loss)
-        self.n_aux = int(n_aux)
+        self.adv_weight = float(self.hp.adv_weight)
+        self.gen_loss = check_gen_loss(self.hp.gen_loss)
+        self.n_aux = int(self.hp.n_aux)
 
     def optimizers_by_name(self) -> dict:
         return {
@@ -325,32 +325,14 @@ class ADEC(SelfTrainedMLP):
             l_rec = mse_per_element(x, self.decoder(z, training=True))
         self.decoder_optimizer.apply(tape.gradient(l_rec, weights), weights)
 
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "adv_weight": self.adv_weight,
-            "gen_loss": self.gen_loss,
-            "n_aux": self.n_aux,
-        }
-
 
 MODEL_CLASSES: dict[str, type[SelfTrainedMLP]] = {"adec": ADEC, "dec": DECStar, "idec": IDECStar}
 
 
-def build_adec_family(mode: str, input_shape, n_clusters: int, **hyperparameters):
-    """The model ``mode`` names (``adec``, ``dec`` or ``idec``) with the hyperparameters it
-    takes; the others (e.g. ``n_aux`` for DEC*) do not apply to it and are dropped."""
+def build_adec_family(mode: str, input_shape, n_clusters: int, hp=None, **hyperparameters):
+    """The model ``mode`` names (``adec``, ``dec`` or ``idec``), built from ``hp`` (e.g. the
+    recipe's config) and keyword hyperparameters; those that do not concern it (``n_aux`` for
+    DEC*) are recorded, unused."""
     if mode not in MODEL_CLASSES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    cls = MODEL_CLASSES[mode]
-    return cls(input_shape, n_clusters, **_accepted(cls, hyperparameters))
-
-
-def _accepted(cls: type, options: dict) -> dict:
-    """The entries of ``options`` that ``cls``'s constructor (or a base's) takes by name."""
-    names: set[str] = set()
-    for klass in cls.__mro__:
-        if "__init__" in vars(klass):
-            names |= set(inspect.signature(klass.__init__).parameters)
-    names |= {"input_shape", "n_clusters", "name", "dtype", "trainable"}
-    return {k: v for k, v in options.items() if k in names}
+    return MODEL_CLASSES[mode](input_shape, n_clusters, hp, **hyperparameters)

@@ -10,11 +10,19 @@ centroids (paper §3.3), each optimizer touching only its own explicit variable 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import keras
 import tensorflow as tf
 from keras import ops
 
-from tfdeepclust.losses.adversarial import check_gen_loss, discriminator_loss, generator_loss
+from tfdeepclust.losses.adversarial import (
+    GEN_LOSSES,
+    check_gen_loss,
+    discriminator_loss,
+    generator_loss,
+)
 from tfdeepclust.losses.asc2d import (
     cluster_specificity_loss,
     distribution_consistency_loss,
@@ -22,13 +30,52 @@ from tfdeepclust.losses.asc2d import (
     self_supervision_loss,
 )
 from tfdeepclust.losses.dec import target_distribution_tensor
+from tfdeepclust.losses.reconstruction import REDUCTIONS
 from tfdeepclust.losses.reduction import global_batch_mean, update_trackers
 from tfdeepclust.methods.base import DeepClusteringModel
 from tfdeepclust.nn.clustering import ClusteringLayer
 from tfdeepclust.nn.conv_autoencoder import build_conv_autoencoder
 from tfdeepclust.nn.discriminators import build_mlp_discriminator
+from tfdeepclust.nn.precision import PRECISIONS
 
 LOSS_NAMES = ("loss", "l_ae", "l_c", "l_s", "l_csd", "l_adv", "d_loss", "d_real_acc")
+
+
+@dataclass
+class ASC2DHyperparameters:
+    """The ASC2D model's hyperparameters. [PAPER] values from Table 2 / §3.3; the rest are
+    [CHOICE]s. Each field's comment is its ``--help`` text (``cli.field_docs``); the recipe's
+    config extends this class with the training options.
+    """
+
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "gen_loss": GEN_LOSSES,
+        "ae_reduction": REDUCTIONS,
+        "disc_precision": PRECISIONS,
+    }
+    # Range rules beyond "finite, >= 0, counts >= 1" (tfdeepclust.validation).
+    POSITIVE: ClassVar[tuple[str, ...]] = ("alpha",)
+
+    lambda1: float = 0.5  # [PAPER] λ1, weight of the adversarial term (Eq. 8)
+    lambda2: float = 1e-4  # [PAPER] λ2, weight of L_S = ||Z - D2||² (Eq. 5)
+    lambda3: float = 1e-5  # [PAPER] λ3, weight of L_CSD (Eq. 7); 0 = "without l1,2" (Table 6)
+    use_discriminator: bool = True  # [PAPER] false = "without D" ablation (Table 5)
+    d_steps: int = 3  # [PAPER] discriminator updates per AE update
+    # Literal Eq. 8 (min over the encoder of log(1 - D(D1))). The non-saturating -log D(D1) is
+    # the alternative; it collapsed USPS from ACC 0.75 to 0.31 in 180 iterations (benchmarks/).
+    gen_loss: str = "minimax"
+    # [CHOICE] activation of the K-wide embedding: linear (DCEC), or e.g. relu (the paper's text)
+    embedding_activation: str = "linear"
+    filters: tuple[int, ...] = (32, 64, 128)  # [PAPER] channels of the three convolutions
+    disc_hidden: tuple[int, ...] = (2000, 2000)  # [PAPER] discriminator hidden widths
+    alpha: float = 1.0  # Student-t degrees of freedom of D1
+    # [CHOICE] L_AE as a per-pixel mean (Keras/TF mse). With a per-sample sum, L_AE is ~250x
+    # larger and the clustering terms (and the λ2, λ3 the paper tuned) have no measurable effect:
+    # ACC stayed at the AE+k-means value (benchmarks/RESULTS.md).
+    ae_reduction: str = "mean"
+    # [CHOICE] compute precision of the 2000-2000 discriminator: float32; bfloat16 (float32
+    # weights and loss); auto = bfloat16 where the CPU has bfloat16 dot products (AVX-512 BF16)
+    disc_precision: str = "float32"
 
 
 @keras.saving.register_keras_serializable(package="tfdeepclust")
@@ -38,19 +85,8 @@ class ASC2D(DeepClusteringModel):
     Args:
         input_shape: ``(H, W, C)`` of one image (any size; see ``build_conv_autoencoder``).
         n_clusters: K; also the embedding width (Z is an "approximately continuous label").
-        lambda1: Weight of the adversarial term (paper: 0.5).
-        lambda2: Weight of L_S = ||Z - D2||² (paper: 1e-4).
-        lambda3: Weight of L_CSD = ||Z||²_{1,2} (paper: 1e-5); 0 = the "without ℓ1,2" ablation.
-        use_discriminator: False = the "without D" ablation (Eq. 9).
-        d_steps: Discriminator updates per iteration (paper: 3).
-        gen_loss: ``"minimax"`` (literal Eq. 8, default) or ``"nonsaturating"``.
-        filters: CAE channels (paper: 32/64/128).
-        disc_hidden: Discriminator hidden widths (paper: 2000-2000).
-        embedding_activation: None (linear, DCEC) [CHOICE] or ``"relu"`` (paper's text).
-        alpha: Student-t degrees of freedom.
-        ae_reduction: L_AE per sample as a ``"mean"`` over pixels (mse, default) or a ``"sum"``.
-        disc_precision: The discriminator's compute precision (``nn.precision``): float32,
-            bfloat16, or auto (bfloat16 where the CPU has bfloat16 dot products).
+        hp: :class:`ASC2DHyperparameters` (or the recipe's config, which extends it); any of its
+            fields may also be given as a keyword, e.g. ``ASC2D(shape, 10, lambda1=0.1)``.
 
     Example:
         >>> model = ASC2D((16, 16, 1), n_clusters=10)
@@ -62,39 +98,34 @@ class ASC2D(DeepClusteringModel):
 
     method_name = "asc2d"
 
-    def __init__(
-        self,
-        input_shape,
-        n_clusters: int,
-        lambda1: float = 0.5,
-        lambda2: float = 1e-4,
-        lambda3: float = 1e-5,
-        use_discriminator: bool = True,
-        d_steps: int = 3,
-        gen_loss: str = "minimax",
-        filters=(32, 64, 128),
-        disc_hidden=(2000, 2000),
-        embedding_activation: str | None = None,
-        alpha: float = 1.0,
-        ae_reduction: str = "mean",
-        disc_precision: str = "float32",
-        **kwargs,
-    ):
-        super().__init__(input_shape, n_clusters, **kwargs)
+    hyperparameters_cls = ASC2DHyperparameters
+
+    def __init__(self, input_shape, n_clusters: int, hp=None, **kwargs):
+        super().__init__(input_shape, n_clusters, hp, **kwargs)
+        hp = self.hp
         if len(self.sample_shape) != 3:
             raise ValueError(
                 f"ASC2D needs images (H, W, C); got input shape {self.sample_shape}. Use ADEC "
                 "for tabular data."
             )
-        self.lambda1, self.lambda2, self.lambda3 = float(lambda1), float(lambda2), float(lambda3)
-        self.use_discriminator = bool(use_discriminator)
-        self.d_steps = int(d_steps)
-        self.gen_loss = check_gen_loss(gen_loss)
-        self.filters = tuple(int(f) for f in filters)
-        self.disc_hidden = tuple(int(h) for h in disc_hidden)
+        self.lambda1, self.lambda2, self.lambda3 = (
+            float(hp.lambda1),
+            float(hp.lambda2),
+            float(hp.lambda3),
+        )
+        self.use_discriminator = bool(hp.use_discriminator)
+        self.d_steps = int(hp.d_steps)
+        self.gen_loss = check_gen_loss(hp.gen_loss)
+        self.filters = tuple(int(f) for f in hp.filters)
+        self.disc_hidden = tuple(int(h) for h in hp.disc_hidden)
+        # "linear" and None are the same (identity) activation.
+        embedding_activation = (
+            None if hp.embedding_activation in (None, "linear") else hp.embedding_activation
+        )
         self.embedding_activation = embedding_activation
-        self.alpha = float(alpha)
-        self.ae_reduction = ae_reduction
+        self.alpha = float(hp.alpha)
+        self.ae_reduction = hp.ae_reduction
+        disc_precision = hp.disc_precision
 
         # === Layers ===
         self.encoder, self.decoder = build_conv_autoencoder(
@@ -211,20 +242,3 @@ class ASC2D(DeepClusteringModel):
             d_real_acc=d_acc,
         )
         return update_trackers(self.trackers, values)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "lambda1": self.lambda1,
-            "lambda2": self.lambda2,
-            "lambda3": self.lambda3,
-            "use_discriminator": self.use_discriminator,
-            "d_steps": self.d_steps,
-            "gen_loss": self.gen_loss,
-            "filters": list(self.filters),
-            "disc_hidden": list(self.disc_hidden),
-            "embedding_activation": self.embedding_activation,
-            "alpha": self.alpha,
-            "ae_reduction": self.ae_reduction,
-            "disc_precision": self.disc_precision,
-        }

@@ -8,11 +8,36 @@ Subclasses build ``self.encoder`` (inputs -> embedding) and ``self.clustering`` 
 
 from __future__ import annotations
 
+import dataclasses
+from typing import ClassVar
+
 import keras
 import numpy as np
 from keras import ops
 
+from tfdeepclust.config import config_dict
 from tfdeepclust.training.target_refresh import TargetStore
+
+
+def hyperparameters_from(hp_cls, source=None, overrides: dict | None = None):
+    """A model's hyperparameters: the defaults of ``hp_cls`` (the one place they are written),
+    then the values of ``source``, then ``overrides``.
+
+    Args:
+        hp_cls: The method's hyperparameter dataclass.
+        source: None, an ``hp_cls`` instance, or a recipe config that extends ``hp_cls`` (its
+            training-only fields are ignored).
+        overrides: Field values (a model's keyword arguments, or its ``get_config``).
+    """
+    names = [f.name for f in dataclasses.fields(hp_cls)]
+    values = {} if source is None else {n: getattr(source, n) for n in names}
+    unknown = set(overrides or {}) - set(names)
+    if unknown:
+        raise TypeError(f"{hp_cls.__name__} has no field(s) {sorted(unknown)}")
+    values.update(overrides or {})
+    # JSON (get_config) turns tuples into lists; the dataclass holds tuples.
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    return hp_cls(**values)
 
 
 class DeepClusteringModel(keras.Model):
@@ -24,9 +49,20 @@ class DeepClusteringModel(keras.Model):
     """
 
     method_name = "base"
+    # The dataclass of the model's hyperparameters (defaults, ``--help`` text); a subclass that
+    # sets it takes them as ``hp=`` or as keywords and gets ``self.hp`` and ``get_config``.
+    hyperparameters_cls: ClassVar[type | None] = None
 
-    def __init__(self, input_shape, n_clusters: int, **kwargs):
+    def __init__(self, input_shape, n_clusters: int, hp=None, **kwargs):
+        resolved = None
+        if self.hyperparameters_cls is not None:
+            names = {f.name for f in dataclasses.fields(self.hyperparameters_cls)}
+            given = {k: kwargs.pop(k) for k in list(kwargs) if k in names}
+            resolved = hyperparameters_from(self.hyperparameters_cls, hp, given)
+        elif hp is not None:
+            raise TypeError(f"{type(self).__name__} takes no hp")
         super().__init__(**kwargs)
+        self.hp = resolved
         self.sample_shape = tuple(int(v) for v in input_shape)
         self.n_clusters = int(n_clusters)
 
@@ -130,4 +166,7 @@ class DeepClusteringModel(keras.Model):
         return labels
 
     def get_config(self):
-        return {"input_shape": self.sample_shape, "n_clusters": self.n_clusters}
+        config = {"input_shape": self.sample_shape, "n_clusters": self.n_clusters}
+        if self.hyperparameters_cls is not None:
+            config.update(config_dict(self.hp))
+        return config

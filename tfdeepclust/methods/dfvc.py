@@ -20,12 +20,20 @@ forward pass (batch statistics of BN over 2B images). Labels are the argmax of t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import keras
 import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
-from tfdeepclust.losses.dfvc import cluster_size_regulariser, vec_loss
+from tfdeepclust.losses.dfvc import (
+    REG_MODES,
+    VEC_REDUCTIONS,
+    cluster_size_regulariser,
+    vec_loss,
+)
 from tfdeepclust.losses.mutual_info import iic_mi, jsd_mi
 from tfdeepclust.losses.reduction import (
     gather_global,
@@ -38,6 +46,7 @@ from tfdeepclust.losses.reduction import (
 from tfdeepclust.methods.base import DeepClusteringModel
 from tfdeepclust.nn.mi_critics import PairCritic
 from tfdeepclust.nn.variational_encoders import (
+    TRUNKS,
     build_conv4_encoder,
     build_resnet18_encoder,
     resolve_trunk,
@@ -45,6 +54,60 @@ from tfdeepclust.nn.variational_encoders import (
 
 # What the heads see in training: the reparameterised sample (Eq. 31) or the mean μ_z.
 HEAD_INPUTS = ("sample", "mean")
+
+# [PAPER Table I] (α, β, γ) per data set.
+TABLE1_WEIGHTS = {
+    "mnist": (2.0, 0.5, 0.1),
+    "cifar10": (3.0, 0.2, 0.2),
+    "cifar100_20": (3.0, 0.2, 0.2),
+    "stl10": (2.0, 0.3, 0.2),
+}
+
+
+@dataclass
+class DFVCHyperparameters:
+    """The DFVC model's hyperparameters; tags as in docs/methods.md §4 ([PAPER] / [CHOICE]).
+
+    Each field's comment is its ``--help`` text (``cli.field_docs``); the recipe's config extends
+    this class with the training options.
+    """
+
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "trunk": TRUNKS,
+        "reg_mode": REG_MODES,
+        "vec_reduction": VEC_REDUCTIONS,
+        "head_input": HEAD_INPUTS,
+    }
+    # Range rules beyond "finite, >= 0, counts >= 1" (tfdeepclust.validation).
+    ZERO_MEANS: ClassVar[tuple[str, ...]] = ("overcluster_factor",)
+
+    alpha: float | None = None  # [PAPER Table I] L_CMI weight; None = the data set's value
+    beta: float | None = None  # [PAPER Table I] L_VEC weight; None = the data set's value
+    gamma: float | None = None  # [PAPER Table I] L_REG weight; None = the data set's value
+    latent_dim: int = 64  # [CHOICE] width of z (DIM's default)
+    trunk: str = "auto"  # [PAPER §IV-B] encoder: conv4 (grey, <= 64 px), resnet18 (colour)
+    filters: tuple[int, ...] = (64, 128, 256, 512)  # [CHOICE] conv4 widths (IIC MNIST trunk)
+    base_filters: int = 64  # ResNet-18 stage-1 width
+    fc_units: int = 1024  # [CHOICE] width of the conv4 trunk's fully connected layer
+    critic_hidden: tuple[int, ...] = (512, 512)  # [CHOICE] MI critics' widths (DIM re-impls)
+    use_global: bool = True  # global MI term (Tables V-VII: false = local only)
+    use_local: bool = True  # local MI term (Tables V-VII: false = global only)
+    use_cmi: bool = True  # L_CMI, categorical MI of the two views' heads (Table V: without)
+    use_vec: bool = True  # L_VEC, the Gaussian-mixture prior term (Tables V-VI: without)
+    use_reg: bool = True  # L_REG, the cluster-size regulariser (false: Table X ablation)
+    overcluster_factor: int = 2  # [PAPER] 2K-way head; 0 = none (Table VIII)
+    reg_mode: str = "marginal"  # [CHOICE] Table X reading of Eq. 35; per_sample = literal
+    recon_weight: float = 0.0  # Table IX: > 0 adds a decoder with this loss weight
+    kernel_initializer: str = "he_normal"  # [PAPER]; Table XI: glorot_uniform, random_normal
+    vec_head_gradient: bool = True  # L_VEC's gradient reaches the K-way head (Eq. 34 as written)
+    # [CHOICE] L_VEC as a mean over latent dims (Eq. 34 sums). With the sum (≈ 20-100 per sample
+    # vs MI terms ≤ 3), β L_VEC drowns the MI terms and every run collapsed to 1-2 clusters
+    # (benchmarks/RESULTS.md); sum is the literal form.
+    vec_reduction: str = "mean"
+    # [CHOICE] what the heads see in training: the sampled z (Eq. 31, π = f₂(z)) or μ_z, the
+    # input they get at evaluation
+    head_input: str = "sample"
+
 
 LOSS_NAMES = (
     "loss",
@@ -73,21 +136,8 @@ class DFVC(DeepClusteringModel):
     Args:
         input_shape: ``(H, W, C)`` of one image.
         n_clusters: K (the K-way head); the over-clustering head has ``overcluster_factor · K``.
-        alpha, beta, gamma: Weights of L_CMI, L_VEC, L_REG (Table I; MNIST 2 / 0.5 / 0.1).
-        latent_dim: d_z (64 [CHOICE], DIM's default).
-        trunk: ``"conv4"`` (MNIST), ``"resnet18"`` (colour sets) or ``"auto"``.
-        filters: conv4 channels (64, 128, 256, 512); ``base_filters``: ResNet-18 stage-1 width.
-        fc_units: Width of the FC layer between C and (μ_z, log σ²_z).
-        critic_hidden: Hidden widths of both critics (512, 512).
-        use_global, use_local: Global / local JSD terms (Tables V-VII ablations).
-        use_cmi, use_vec, use_reg: Switch L_CMI, L_VEC, L_REG off (ablations; weights stay).
-        overcluster_factor: Over-clustering head size / K (2); 0 = no over-clustering (Table VIII).
-        reg_mode: ``"marginal"`` (default) or ``"per_sample"`` (Eq. 35 literally), see losses.
-        recon_weight: > 0 adds a decoder and λ·MSE reconstruction of x (Table IX ablation).
-        kernel_initializer: ``"he_normal"`` (paper), ``"glorot_uniform"``/``"random_normal"``
-            (Table XI).
-        head_input: ``"sample"`` (Eq. 31: the heads see the sampled z in training) or ``"mean"``
-            (they see μ_z, as at evaluation).
+        hp: :class:`DFVCHyperparameters` (or the recipe's config, which extends it); any of its
+            fields may also be given as a keyword, e.g. ``DFVC(shape, 10, alpha=3.0)``.
         seed: Seeds the reparameterisation noise and the negative-pair offsets.
 
     Example:
@@ -99,60 +149,45 @@ class DFVC(DeepClusteringModel):
 
     method_name = "dfvc"
 
-    def __init__(
-        self,
-        input_shape,
-        n_clusters: int,
-        alpha: float = 2.0,
-        beta: float = 0.5,
-        gamma: float = 0.1,
-        latent_dim: int = 64,
-        trunk: str = "auto",
-        filters=(64, 128, 256, 512),
-        base_filters: int = 64,
-        fc_units: int = 1024,
-        critic_hidden=(512, 512),
-        use_global: bool = True,
-        use_local: bool = True,
-        use_cmi: bool = True,
-        use_vec: bool = True,
-        use_reg: bool = True,
-        overcluster_factor: int = 2,
-        reg_mode: str = "marginal",
-        recon_weight: float = 0.0,
-        kernel_initializer: str = "he_normal",
-        vec_head_gradient: bool = True,
-        vec_reduction: str = "mean",
-        head_input: str = "sample",
-        seed: int = 0,
-        **kwargs,
-    ):
-        super().__init__(input_shape, n_clusters, **kwargs)
+    hyperparameters_cls = DFVCHyperparameters
+
+    def __init__(self, input_shape, n_clusters: int, hp=None, seed: int = 0, **kwargs):
+        super().__init__(input_shape, n_clusters, hp, **kwargs)
+        hp = self.hp
         if len(self.sample_shape) != 3:
             raise ValueError(
                 f"DFVC is a convolutional method and needs images (H, W, C); got input shape "
                 f"{self.sample_shape}. Use ADEC (train_adec.py) for tabular data."
             )
-        if not (use_global or use_local) and not use_cmi:
+        if not (hp.use_global or hp.use_local) and not hp.use_cmi:
             raise ValueError("DFVC needs at least one MI term: use_global, use_local or use_cmi.")
-        self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
-        self.latent_dim = int(latent_dim)
-        self.trunk = resolve_trunk(trunk, self.sample_shape)
-        self.filters = tuple(int(f) for f in filters)
-        self.base_filters = int(base_filters)
-        self.fc_units = int(fc_units)
-        self.critic_hidden = tuple(int(h) for h in critic_hidden)
-        self.use_global, self.use_local = bool(use_global), bool(use_local)
-        self.use_cmi, self.use_vec, self.use_reg = bool(use_cmi), bool(use_vec), bool(use_reg)
-        self.overcluster_factor = int(overcluster_factor)
-        self.reg_mode = reg_mode
-        self.recon_weight = float(recon_weight)
-        self.kernel_initializer = kernel_initializer
-        self.vec_head_gradient = bool(vec_head_gradient)
-        self.vec_reduction = vec_reduction
-        if head_input not in HEAD_INPUTS:
-            raise ValueError(f"head_input must be one of {HEAD_INPUTS}, got {head_input!r}")
-        self.head_input = head_input
+        for name, allowed in DFVCHyperparameters.CHOICES.items():
+            if getattr(hp, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(hp, name)!r}")
+        # None = Table I's MNIST row; the recipe fills the data set's row.
+        weights = (hp.alpha, hp.beta, hp.gamma)
+        self.alpha, self.beta, self.gamma = (
+            float(TABLE1_WEIGHTS["mnist"][i] if w is None else w) for i, w in enumerate(weights)
+        )
+        self.latent_dim = int(hp.latent_dim)
+        self.trunk = resolve_trunk(hp.trunk, self.sample_shape)
+        self.filters = tuple(int(f) for f in hp.filters)
+        self.base_filters = int(hp.base_filters)
+        self.fc_units = int(hp.fc_units)
+        self.critic_hidden = tuple(int(h) for h in hp.critic_hidden)
+        self.use_global, self.use_local = bool(hp.use_global), bool(hp.use_local)
+        self.use_cmi, self.use_vec, self.use_reg = (
+            bool(hp.use_cmi),
+            bool(hp.use_vec),
+            bool(hp.use_reg),
+        )
+        self.overcluster_factor = int(hp.overcluster_factor)
+        self.reg_mode = hp.reg_mode
+        self.recon_weight = float(hp.recon_weight)
+        self.kernel_initializer = kernel_initializer = hp.kernel_initializer
+        self.vec_head_gradient = bool(hp.vec_head_gradient)
+        self.vec_reduction = hp.vec_reduction
+        self.head_input = hp.head_input
 
         # === Layers ===
         if self.trunk == "conv4":
@@ -341,28 +376,4 @@ class DFVC(DeepClusteringModel):
         return list(self.trackers.values())
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "alpha": self.alpha,
-            "beta": self.beta,
-            "gamma": self.gamma,
-            "latent_dim": self.latent_dim,
-            "trunk": self.trunk,
-            "filters": list(self.filters),
-            "base_filters": self.base_filters,
-            "fc_units": self.fc_units,
-            "critic_hidden": list(self.critic_hidden),
-            "use_global": self.use_global,
-            "use_local": self.use_local,
-            "use_cmi": self.use_cmi,
-            "use_vec": self.use_vec,
-            "use_reg": self.use_reg,
-            "overcluster_factor": self.overcluster_factor,
-            "reg_mode": self.reg_mode,
-            "recon_weight": self.recon_weight,
-            "kernel_initializer": self.kernel_initializer,
-            "vec_head_gradient": self.vec_head_gradient,
-            "vec_reduction": self.vec_reduction,
-            "head_input": self.head_input,
-            "seed": self.seed,
-        }
+        return {**super().get_config(), "seed": self.seed}

@@ -8,13 +8,19 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
+import keras
+import numpy as np
+
 from tfdeepclust.config import CommonConfig
+from tfdeepclust.data.pipeline import make_train_dataset, steps_per_epoch
 from tfdeepclust.losses.acai import ALPHA_MODES
-from tfdeepclust.losses.adversarial import GEN_LOSSES
-from tfdeepclust.methods.acai import GAMMA_MODES
-from tfdeepclust.methods.adec import MODES
+from tfdeepclust.methods.acai import GAMMA_MODES, ACAIAutoencoder
+from tfdeepclust.methods.adec import ADECHyperparameters, build_adec_family
+from tfdeepclust.nn.mlp_autoencoder import build_mlp
 from tfdeepclust.recipes.base import AUGMENT_MODES, DECFamilyRecipe, self_train
+from tfdeepclust.training.diagnostics import FeatureDiagnostics
 from tfdeepclust.training.initialisation import INIT_METHODS
+from tfdeepclust.training.pretrain import fit_or_load, pretrain_autoencoder
 
 # [CHOICE] ACAI pretraining iterations of the paper budget. 130k is DynAE's, for images. The
 # paper's Table 4 bounds the tabular sets' much lower: DEC* took 639 s in all on Mice Protein and
@@ -29,15 +35,15 @@ PRETRAIN_OPTIMIZERS = ("adam", "sgd")
 
 
 @dataclass
-class ADECConfig:
-    """ADEC hyperparameters; ⟨R⟩/[REF]/[CHOICE] tags as in docs/methods.md §3.
+class ADECConfig(ADECHyperparameters):
+    """ADEC's options: the model's hyperparameters and the training ones; ⟨R⟩/[REF]/[CHOICE]
+    tags as in docs/methods.md §3.
 
     Each field's comment is its ``--help`` text (``cli.field_docs``).
     """
 
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
-        "mode": MODES,
-        "gen_loss": GEN_LOSSES,
+        **ADECHyperparameters.CHOICES,
         "pretrain_objective": PRETRAIN_OBJECTIVES,
         "pretrain_optimizer": PRETRAIN_OPTIMIZERS,
         "alpha_mode": ALPHA_MODES,
@@ -49,26 +55,20 @@ class ADECConfig:
     OPERATIONAL_FIELDS: ClassVar[tuple[str, ...]] = ("diagnostics_every", "probe_size")
     # Range rules beyond "finite, >= 0, counts >= 1" (tfdeepclust.validation).
     POSITIVE: ClassVar[tuple[str, ...]] = (
+        *ADECHyperparameters.POSITIVE,
         "lr_cluster",
         "lr_decoder",
         "lr_disc",
         "lr_pretrain",
         "adam_epsilon",
-        "alpha",
     )
-    ZERO_MEANS: ClassVar[tuple[str, ...]] = ("n_aux", "diagnostics_every", "pretrain_iters")
+    ZERO_MEANS: ClassVar[tuple[str, ...]] = (
+        *ADECHyperparameters.ZERO_MEANS,
+        "diagnostics_every",
+        "pretrain_iters",
+    )
     FRACTIONS: ClassVar[tuple[str, ...]] = ("momentum", "pretrain_momentum")
 
-    # adec: the paper's method; dec = DEC*, idec = IDEC* (same pretraining, Table 2 baselines)
-    mode: str = "adec"
-    latent_dim: int = 10  # [PAPER] embedding width
-    hidden: tuple[int, ...] = (500, 500, 2000)  # [PAPER] auto-encoder widths, d-500-500-2000-10
-    disc_hidden: tuple[int, ...] = (500, 500, 2000)  # [CHOICE] data-space discriminator widths
-    # [PAPER] the paper has no weight on the adversarial term (Eq. 10); other values: ablation
-    adv_weight: float = 1.0
-    gen_loss: str = "nonsaturating"  # [CHOICE] generator loss: -log D or minimax log(1 - D)
-    n_aux: int = 5  # [CHOICE] auxiliary decoder-only steps per joint iteration
-    idec_gamma: float = 0.01  # [PAPER §5.3.2] IDEC*: L_r + γ L_c
     lr_cluster: float = 1e-3  # [REF:DynAE] clustering-phase SGD rate for all three networks
     momentum: float = 0.9  # [REF:DynAE] clustering-phase SGD momentum
     # [CHOICE] per-network overrides of lr_cluster (None: lr_cluster). The paper gives one SGD
@@ -101,11 +101,9 @@ class ADECConfig:
     # [PAPER] kmeans: DEC's k-means start; umap_gmm: UMAP + Gaussian mixture on the embedding
     # (N2D's step; its responsibilities are the first interval's targets)
     init: str = "kmeans"
-    kernel_initializer: str = "dec_uniform"  # [REF:DEC-keras] U(±sqrt(1/fan_in)); or a Keras name
     diagnostics_every: int = 0  # FR/FD every N iterations when labels exist (0: at each refresh)
     probe_size: int = 256  # samples in the fixed batch the FR/FD gradients are measured on
     shuffle: bool = True  # reshuffle the data every epoch
-    alpha: float = 1.0  # Student-t degrees of freedom of the soft assignment
 
 
 class ADECRecipe(DECFamilyRecipe):
@@ -141,10 +139,6 @@ class ADECRecipe(DECFamilyRecipe):
     }
 
     def build(self, cfg: ADECConfig, common: CommonConfig, data):
-        import keras
-
-        from tfdeepclust.methods.adec import build_adec_family
-
         # Checked here so that a typo fails before the (long) pretraining starts.
         if cfg.pretrain_objective not in PRETRAIN_OBJECTIVES:
             raise ValueError(
@@ -153,20 +147,7 @@ class ADECRecipe(DECFamilyRecipe):
             )
         self.pretrain_optimizer(cfg)
         self.augmenter(cfg, common, data)
-        model = build_adec_family(
-            cfg.mode,
-            data.x.shape[1:],
-            data.n_clusters,
-            latent_dim=cfg.latent_dim,
-            hidden=cfg.hidden,
-            disc_hidden=cfg.disc_hidden,
-            adv_weight=cfg.adv_weight,
-            gen_loss=cfg.gen_loss,
-            n_aux=cfg.n_aux,
-            idec_gamma=cfg.idec_gamma,
-            alpha=cfg.alpha,
-            kernel_initializer=cfg.kernel_initializer,
-        )
+        model = build_adec_family(cfg.mode, data.x.shape[1:], data.n_clusters, hp=cfg)
 
         def sgd(lr: float | None):
             return keras.optimizers.SGD(cfg.lr_cluster if lr is None else lr, momentum=cfg.momentum)
@@ -218,8 +199,6 @@ class ADECRecipe(DECFamilyRecipe):
 
     def pretrain_optimizer(self, cfg: ADECConfig):
         """A fresh pretraining optimizer: Adam(lr, ε) [PAPER] or SGD(lr, momentum) [REF:DEC-DA]."""
-        import keras
-
         if cfg.pretrain_optimizer == "adam":
             return keras.optimizers.Adam(cfg.lr_pretrain, epsilon=cfg.adam_epsilon)
         if cfg.pretrain_optimizer == "sgd":
@@ -230,13 +209,6 @@ class ADECRecipe(DECFamilyRecipe):
         )
 
     def pretrain(self, model, cfg, common, data, cache_path, callbacks) -> dict:
-        import keras
-
-        from tfdeepclust.data.pipeline import make_train_dataset, steps_per_epoch
-        from tfdeepclust.methods.acai import ACAIAutoencoder
-        from tfdeepclust.nn.mlp_autoencoder import build_mlp
-        from tfdeepclust.training.pretrain import fit_or_load, pretrain_autoencoder
-
         epochs = self.pretrain_epochs(cfg, common, data.n_samples)
         iterations = epochs * steps_per_epoch(data.n_samples, common.batch_size)
         if cfg.pretrain_objective == "mse":
@@ -286,10 +258,6 @@ class ADECRecipe(DECFamilyRecipe):
         return {**out, "iterations": iterations}
 
     def cluster(self, model, cfg, common, data, callbacks, checkpoint=None, history=None) -> dict:
-        import numpy as np
-
-        from tfdeepclust.training.diagnostics import FeatureDiagnostics
-
         diag = None
         if data.y is not None:
             probe = np.random.default_rng(common.seed).choice(

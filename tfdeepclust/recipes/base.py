@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from tfdeepclust.data.augment import build_augmenter
+from tfdeepclust.data.dataset import DataError
+from tfdeepclust.training.drift_guard import DriftRule
+from tfdeepclust.training.initialisation import initialise_clustering
+from tfdeepclust.training.self_training import run_self_training
+
 
 def require_images(data, method: str) -> None:
     """Raises a DataError naming the fix when a convolutional method gets tabular data."""
-    from tfdeepclust.data.dataset import DataError
-
     if not data.is_image:
         raise DataError(
             f"{method} is a convolutional method and needs images; {data.name} is tabular "
@@ -41,9 +45,6 @@ def self_train(
         **options: Method-specific ``run_self_training`` options (``augmenter``, ``shuffle``,
             ``checkpoint_every``, ...).
     """
-    from tfdeepclust.training.drift_guard import DriftRule
-    from tfdeepclust.training.self_training import run_self_training
-
     guarded = common.drift_guard and getattr(recipe, "drift_guard_applies", False)
     return run_self_training(
         model,
@@ -81,8 +82,6 @@ class DECFamilyRecipe:
     drift_guard_applies = True
 
     def initialise(self, model, cfg, common, data) -> dict:
-        from tfdeepclust.training.initialisation import initialise_clustering
-
         method = getattr(cfg, "init", "kmeans")  # configs without the field: DEC's k-means
         return initialise_clustering(
             model, data.x, data.y, common.seed, common.kmeans_n_init, method
@@ -97,8 +96,6 @@ class DECFamilyRecipe:
         ``cfg.augment``: ``"auto"`` or ``"dec"`` augment image data (tabular data never is);
         ``"none"`` does not. Used for pretraining and clustering batches alike.
         """
-        from tfdeepclust.data.augment import build_augmenter
-
         mode = cfg.augment
         if mode not in AUGMENT_MODES:
             raise ValueError(f"augment must be one of {AUGMENT_MODES}, got {mode!r}")

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
-from tfdeepclust.config import CommonConfig
-from tfdeepclust.data.augment import PRESETS, VIEW_MODES
-from tfdeepclust.losses.dfvc import REG_MODES, VEC_REDUCTIONS
-from tfdeepclust.methods.dfvc import HEAD_INPUTS
-from tfdeepclust.nn.variational_encoders import TRUNKS
-from tfdeepclust.recipes.base import final_outputs, require_images, self_train
+import keras
 
-# [PAPER Table I] (α, β, γ) per data set.
-TABLE1_WEIGHTS = {
-    "mnist": (2.0, 0.5, 0.1),
-    "cifar10": (3.0, 0.2, 0.2),
-    "cifar100_20": (3.0, 0.2, 0.2),
-    "stl10": (2.0, 0.3, 0.2),
-}
+from tfdeepclust.config import CommonConfig
+from tfdeepclust.data.augment import PRESETS, VIEW_MODES, ViewPair, build_augmenter, default_preset
+from tfdeepclust.methods.dfvc import DFVC, TABLE1_WEIGHTS, DFVCHyperparameters
+from tfdeepclust.recipes.base import final_outputs, require_images, self_train
+from tfdeepclust.training.kmeans import kmeans_init
 
 
 def table1_weights(dataset: str, channels: int) -> tuple[float, float, float]:
@@ -31,17 +25,15 @@ def table1_weights(dataset: str, channels: int) -> tuple[float, float, float]:
 
 
 @dataclass
-class DFVCConfig:
-    """DFVC hyperparameters; tags as in docs/methods.md §4 ([PAPER] / [CHOICE]).
+class DFVCConfig(DFVCHyperparameters):
+    """DFVC's options: the model's hyperparameters and the training ones; tags as in
+    docs/methods.md §4 ([PAPER] / [CHOICE]).
 
     Each field's comment is its ``--help`` text (``cli.field_docs``).
     """
 
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
-        "trunk": TRUNKS,
-        "reg_mode": REG_MODES,
-        "vec_reduction": VEC_REDUCTIONS,
-        "head_input": HEAD_INPUTS,
+        **DFVCHyperparameters.CHOICES,
         "aug_mode": VIEW_MODES,
         "augment": ("auto", *PRESETS),
     }
@@ -49,36 +41,9 @@ class DFVCConfig:
     OPERATIONAL_FIELDS: ClassVar[tuple[str, ...]] = ("parallel_augment", "checkpoint_every")
     # Range rules beyond "finite, >= 0, counts >= 1" (tfdeepclust.validation).
     POSITIVE: ClassVar[tuple[str, ...]] = ("lr", "adam_epsilon")
-    ZERO_MEANS: ClassVar[tuple[str, ...]] = ("overcluster_factor",)
 
-    alpha: float | None = None  # [PAPER Table I] L_CMI weight; None = the data set's value
-    beta: float | None = None  # [PAPER Table I] L_VEC weight; None = the data set's value
-    gamma: float | None = None  # [PAPER Table I] L_REG weight; None = the data set's value
     lr: float = 1e-4  # [PAPER §IV-B] Adam rate
     adam_epsilon: float = 1e-7  # [CHOICE] Keras default
-    latent_dim: int = 64  # [CHOICE] width of z (DIM's default)
-    trunk: str = "auto"  # [PAPER §IV-B] encoder: conv4 (grey, <= 64 px), resnet18 (colour)
-    filters: tuple[int, ...] = (64, 128, 256, 512)  # [CHOICE] conv4 widths (IIC MNIST trunk)
-    base_filters: int = 64  # ResNet-18 stage-1 width
-    fc_units: int = 1024  # [CHOICE] width of the conv4 trunk's fully connected layer
-    critic_hidden: tuple[int, ...] = (512, 512)  # [CHOICE] MI critics' widths (DIM re-impls)
-    use_global: bool = True  # global MI term (Tables V-VII: false = local only)
-    use_local: bool = True  # local MI term (Tables V-VII: false = global only)
-    use_cmi: bool = True  # L_CMI, categorical MI of the two views' heads (Table V: without)
-    use_vec: bool = True  # L_VEC, the Gaussian-mixture prior term (Tables V-VI: without)
-    use_reg: bool = True  # L_REG, the cluster-size regulariser (false: Table X ablation)
-    overcluster_factor: int = 2  # [PAPER] 2K-way head; 0 = none (Table VIII)
-    reg_mode: str = "marginal"  # [CHOICE] Table X reading of Eq. 35; per_sample = literal
-    recon_weight: float = 0.0  # Table IX: > 0 adds a decoder with this loss weight
-    kernel_initializer: str = "he_normal"  # [PAPER]; Table XI: glorot_uniform, random_normal
-    vec_head_gradient: bool = True  # L_VEC's gradient reaches the K-way head (Eq. 34 as written)
-    # [CHOICE] L_VEC as a mean over latent dims (Eq. 34 sums). With the sum (≈ 20-100 per sample
-    # vs MI terms ≤ 3), β L_VEC drowns the MI terms and every run collapsed to 1-2 clusters
-    # (benchmarks/RESULTS.md); sum is the literal form.
-    vec_reduction: str = "mean"
-    # [CHOICE] what the heads see in training: the sampled z (Eq. 31, π = f₂(z)) or μ_z, the
-    # input they get at evaluation
-    head_input: str = "sample"
     aug_mode: str = "double"  # [PAPER Table IV] which inputs are augmented views
     # augmentation ops; auto = dfvc_grey or dfvc_colour by channels [CHOICE, docs/methods.md §4.7]
     augment: str = "auto"
@@ -109,8 +74,6 @@ class DFVCRecipe:
 
     def resolve_config(self, cfg: DFVCConfig, common: CommonConfig, data) -> DFVCConfig:
         """Fills the Table I weights of the data set (explicit flags win)."""
-        import dataclasses
-
         channels = data.x.shape[-1] if data.is_image else 0
         weights = table1_weights(common.dataset, channels)
         defaults = dict(zip(("alpha", "beta", "gamma"), weights, strict=True))
@@ -119,37 +82,8 @@ class DFVCRecipe:
         )
 
     def build(self, cfg: DFVCConfig, common: CommonConfig, data):
-        import keras
-
-        from tfdeepclust.methods.dfvc import DFVC
-
         require_images(data, "DFVC")
-        model = DFVC(
-            data.x.shape[1:],
-            data.n_clusters,
-            alpha=cfg.alpha,
-            beta=cfg.beta,
-            gamma=cfg.gamma,
-            latent_dim=cfg.latent_dim,
-            trunk=cfg.trunk,
-            filters=cfg.filters,
-            base_filters=cfg.base_filters,
-            fc_units=cfg.fc_units,
-            critic_hidden=cfg.critic_hidden,
-            use_global=cfg.use_global,
-            use_local=cfg.use_local,
-            use_cmi=cfg.use_cmi,
-            use_vec=cfg.use_vec,
-            use_reg=cfg.use_reg,
-            overcluster_factor=cfg.overcluster_factor,
-            reg_mode=cfg.reg_mode,
-            recon_weight=cfg.recon_weight,
-            kernel_initializer=cfg.kernel_initializer,
-            vec_head_gradient=cfg.vec_head_gradient,
-            vec_reduction=cfg.vec_reduction,
-            head_input=cfg.head_input,
-            seed=common.seed,
-        )
+        model = DFVC(data.x.shape[1:], data.n_clusters, hp=cfg, seed=common.seed)
         model.compile(optimizer=keras.optimizers.Adam(cfg.lr, epsilon=cfg.adam_epsilon))
         return model
 
@@ -164,8 +98,6 @@ class DFVCRecipe:
 
     def view_pair(self, cfg: DFVCConfig, common: CommonConfig, data):
         """The two-view augmenter of the training pipeline."""
-        from tfdeepclust.data.augment import ViewPair, build_augmenter, default_preset
-
         channels = int(data.x.shape[-1])
         preset = default_preset(cfg.augment, channels)
         augmenter = (
@@ -196,8 +128,6 @@ class DFVCRecipe:
         (the L_DMI-only ablation of Table V), k-means (n_init 20) on μ_z."""
         result = final_outputs(model, data.x)
         if not (cfg.use_cmi or cfg.use_vec or cfg.use_reg):
-            from tfdeepclust.training.kmeans import kmeans_init
-
             _, result["labels"] = kmeans_init(
                 result["embedding"], data.n_clusters, common.seed, common.kmeans_n_init
             )
@@ -206,4 +136,4 @@ class DFVCRecipe:
 
 
 RECIPE = DFVCRecipe()
-__all__ = ["RECIPE", "DFVCConfig", "DFVCRecipe", "table1_weights"]
+__all__ = ["RECIPE", "TABLE1_WEIGHTS", "DFVCConfig", "DFVCRecipe", "table1_weights"]

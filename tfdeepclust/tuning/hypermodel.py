@@ -20,7 +20,7 @@ import numpy as np
 from keras_tuner.src.engine.tuner_utils import SaveBestEpoch
 
 from tfdeepclust.atomic import atomic_save_npy
-from tfdeepclust.runner import resolve_method_config
+from tfdeepclust.run_spec import resolve_method_config
 from tfdeepclust.tuning.space import Param, apply
 
 # Objective name -> direction. Label-free ones first; ``oracle_*`` need ground-truth labels.

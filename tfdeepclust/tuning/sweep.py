@@ -129,13 +129,8 @@ def tune(recipe, common, cfg, opts: TuneOptions) -> dict:
     from tfdeepclust.atomic import atomic_write_json, atomic_write_text
     from tfdeepclust.config import config_dict
     from tfdeepclust.results import git_sha, machine_info, package_versions
-    from tfdeepclust.runner import (
-        build_seeded,
-        prepare_data,
-        pretrain_cache_path,
-        resolve_method_config,
-        run,
-    )
+    from tfdeepclust.run_spec import resolve_method_config
+    from tfdeepclust.runner import build_seeded, prepare_data, pretrain_cache_path, run
     from tfdeepclust.tuning.hypermodel import OBJECTIVES, ClusteringHyperModel, make_objective
     from tfdeepclust.tuning.report import (
         collect_trials,
