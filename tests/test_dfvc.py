@@ -125,6 +125,30 @@ def test_head_input_is_what_the_heads_see_in_training(head_input):
         _model(head_input="z")
 
 
+@pytest.mark.parametrize("has_bf16", [True, False])
+def test_precision_bfloat16_where_the_cpu_has_it(monkeypatch, has_bf16):
+    from tfdeepclust.nn import precision
+
+    monkeypatch.setattr(precision, "cpu_has_bf16", lambda: has_bf16)
+    x1, x2 = _views()
+    keras.utils.set_random_seed(0)
+    ref = _model()
+    keras.utils.set_random_seed(0)
+    model = _model(precision="auto")
+    c, mu, log_var = model.feature_encoder(x1)
+    # The trunk and critics compute in bfloat16 only where the CPU has it; weights, μ_z, the
+    # heads and the losses stay float32 either way.
+    assert c.dtype == ("bfloat16" if has_bf16 else "float32")
+    assert mu.dtype == log_var.dtype == "float32"
+    assert all(v.dtype == "float32" for v in model.trainable_variables)
+    assert model.infer(x1)["probabilities"].dtype == np.float32
+    t_ref = ref.compute_terms(x1, x2, training=False)
+    t = model.compute_terms(x1, x2, training=False)
+    # Same initial weights: bfloat16's 8-bit mantissa moves the terms by well under 5 %.
+    for name in ("l_dmi", "l_vec"):
+        assert float(t[name]) == pytest.approx(float(t_ref[name]), rel=0.05), name
+
+
 def test_decoder_ablation_adds_a_reconstruction_term():
     model = _model(recon_weight=0.2)
     x1, x2 = _views()

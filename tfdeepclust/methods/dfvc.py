@@ -45,6 +45,7 @@ from tfdeepclust.losses.reduction import (
 )
 from tfdeepclust.methods.base import DeepClusteringModel
 from tfdeepclust.nn.mi_critics import PairCritic
+from tfdeepclust.nn.precision import PRECISIONS
 from tfdeepclust.nn.variational_encoders import (
     TRUNKS,
     build_conv4_encoder,
@@ -77,6 +78,7 @@ class DFVCHyperparameters:
         "reg_mode": REG_MODES,
         "vec_reduction": VEC_REDUCTIONS,
         "head_input": HEAD_INPUTS,
+        "precision": PRECISIONS,
     }
     # Range rules beyond "finite, >= 0, counts >= 1" (tfdeepclust.validation).
     ZERO_MEANS: ClassVar[tuple[str, ...]] = ("overcluster_factor",)
@@ -107,6 +109,9 @@ class DFVCHyperparameters:
     # [CHOICE] what the heads see in training: the sampled z (Eq. 31, π = f₂(z)) or μ_z, the
     # input they get at evaluation
     head_input: str = "sample"
+    # [CHOICE] compute precision of the encoder trunk and the critics: float32; bfloat16 (float32
+    # weights, μ_z, heads and losses); auto = bfloat16 where the CPU has bfloat16 dot products
+    precision: str = "float32"
 
 
 LOSS_NAMES = (
@@ -192,7 +197,12 @@ class DFVC(DeepClusteringModel):
         # === Layers ===
         if self.trunk == "conv4":
             self.feature_encoder = build_conv4_encoder(
-                self.sample_shape, self.latent_dim, self.filters, self.fc_units, kernel_initializer
+                self.sample_shape,
+                self.latent_dim,
+                self.filters,
+                self.fc_units,
+                kernel_initializer,
+                precision=hp.precision,
             )
         else:
             self.feature_encoder = build_resnet18_encoder(
@@ -201,6 +211,7 @@ class DFVC(DeepClusteringModel):
                 self.base_filters,
                 self.fc_units,
                 kernel_initializer,
+                precision=hp.precision,
             )
         # x -> μ_z: the embedding (inference, export's ``embed`` endpoint); shares the weights.
         self.encoder = keras.Model(
@@ -222,8 +233,8 @@ class DFVC(DeepClusteringModel):
             if self.overcluster_factor > 0
             else None
         )
-        self.global_critic = PairCritic(self.critic_hidden, name="global_critic")
-        self.local_critic = PairCritic(self.critic_hidden, name="local_critic")
+        self.global_critic = PairCritic(self.critic_hidden, hp.precision, name="global_critic")
+        self.local_critic = PairCritic(self.critic_hidden, hp.precision, name="local_critic")
         # Means μ_k of the prior p(z|y=k) = N(μ_k, I), [CHOICE] init N(0, I), trained with the rest.
         self.prior_means = self.add_weight(
             name="prior_means",

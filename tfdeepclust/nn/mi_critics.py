@@ -11,6 +11,8 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
+from tfdeepclust.nn.precision import dtype_policy
+
 
 @keras.saving.register_keras_serializable(package="tfdeepclust")
 class PairCritic(layers.Layer):
@@ -20,14 +22,17 @@ class PairCritic(layers.Layer):
     ``[B, d_v]`` tiled over it). Returns scores ``[B]`` or ``[B, M, M]``.
     """
 
-    def __init__(self, hidden=(512, 512), **kwargs):
+    def __init__(self, hidden=(512, 512), precision: str = "float32", **kwargs):
         super().__init__(**kwargs)
         self.hidden = tuple(int(h) for h in hidden)
+        self.precision = precision
+        # The hidden layers compute at ``precision`` (float32 weights); the score in float32.
+        policy = dtype_policy(precision)
         self.dense = [
-            layers.Dense(h, activation="relu", name=f"hidden{i + 1}")
+            layers.Dense(h, activation="relu", dtype=policy, name=f"hidden{i + 1}")
             for i, h in enumerate(self.hidden)
         ]
-        self.score = layers.Dense(1, name="score")
+        self.score = layers.Dense(1, dtype="float32", name="score")
 
     def build(self, u_shape, v_shape=None):
         # Sublayers are built lazily on first call; nothing to create here.
@@ -37,10 +42,10 @@ class PairCritic(layers.Layer):
         if len(u.shape) == 4:  # local: tile v over the M × M locations of u
             m1, m2 = ops.shape(u)[1], ops.shape(u)[2]
             v = ops.broadcast_to(v[:, None, None, :], (ops.shape(v)[0], m1, m2, ops.shape(v)[-1]))
-        t = ops.concatenate([u, v], axis=-1)
+        t = ops.concatenate([ops.cast(u, v.dtype), v], axis=-1)
         for layer in self.dense:
             t = layer(t)
         return ops.squeeze(self.score(t), axis=-1)
 
     def get_config(self):
-        return {**super().get_config(), "hidden": list(self.hidden)}
+        return {**super().get_config(), "hidden": list(self.hidden), "precision": self.precision}
