@@ -18,7 +18,7 @@ import typing
 
 from tfdeepclust.config import CommonConfig
 from tfdeepclust.console import EVERYTHING, VERBOSE_LEVELS
-from tfdeepclust.data.loading import ROW_NORMS
+from tfdeepclust.data.loading import ROW_NORMS, USER_PREFIXES, dataset_names
 from tfdeepclust.run_spec import with_preset
 
 
@@ -168,9 +168,9 @@ def build_parser(
     g.add_argument(
         "--dataset",
         default=d.dataset,
-        help="mnist, mnist_test, fashion_mnist, usps, mice_protein, reuters10k (your "
-        "reutersidf10k.npy in --data-dir), cifar10, "
-        "cifar100_20, stl10, or npz:PATH | dir:PATH | csv:PATH",
+        help=", ".join(dataset_names())
+        + " (reuters10k: your reutersidf10k.npy in --data-dir), or "
+        + " | ".join(f"{prefix}PATH" for prefix in USER_PREFIXES),
     )
     g.add_argument(
         "--data-dir",

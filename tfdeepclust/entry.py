@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
-from tfdeepclust.runner import Recipe, run
+if TYPE_CHECKING:
+    from tfdeepclust.runner import Recipe
 
 
 def main(recipe: Recipe | str, argv: list[str] | None = None) -> int:
@@ -24,7 +26,9 @@ def main(recipe: Recipe | str, argv: list[str] | None = None) -> int:
 
         quiet_startup(verbose_from_argv(sys.argv[1:] if argv is None else argv))
         recipe = get_recipe(recipe)
+    # Imported here, after quiet_startup: they import TensorFlow.
     from tfdeepclust.cli import parse_args, recipe_parser, tune_options
+    from tfdeepclust.runner import run
 
     parser = recipe_parser(recipe)
     ns = parser.parse_args(argv)

@@ -9,12 +9,34 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import time
 from pathlib import Path
 from typing import Protocol
 
-from tfdeepclust.config import CommonConfig, config_dict
+import keras
+import tensorflow as tf
+
+from tfdeepclust.atomic import atomic_write_json
+from tfdeepclust.config import NON_RESULT_OPTIONS, CommonConfig, config_dict
+from tfdeepclust.data import load_dataset, validate_data
+from tfdeepclust.distribute import WorkerOutputs, make_strategy
+from tfdeepclust.export import export_saved_model
+from tfdeepclust.metrics import label_free_metrics, supervised_metrics
+from tfdeepclust.results import git_sha
+from tfdeepclust.run_report import (
+    assemble_results,
+    next_results_path,
+    print_summary,
+    write_labels,
+    write_outputs_and_pictures,
+)
 from tfdeepclust.run_spec import resolve_budget, resolve_method_config
+from tfdeepclust.training.checkpointing import ClusteringCheckpoint
+from tfdeepclust.training.diagnostics import plot_diagnostics
+from tfdeepclust.training.pretrain import pretrain_cache_key
+from tfdeepclust.training.time_limit import TimeLimit, parse_duration
+from tfdeepclust.validation import check_options
 
 
 class Recipe(Protocol):
@@ -49,9 +71,6 @@ class Recipe(Protocol):
 
 def run_fingerprint(method: str, data_sha256: str, common: CommonConfig, cfg) -> str:
     """A hash of everything that determines a run's result (not maxiter, paths, verbosity)."""
-    from tfdeepclust.config import NON_RESULT_OPTIONS
-    from tfdeepclust.training.pretrain import pretrain_cache_key
-
     settings = {k: v for k, v in config_dict(common).items() if k not in NON_RESULT_OPTIONS}
     return pretrain_cache_key(
         method=method, data=data_sha256, common=settings, cfg=config_dict(cfg)
@@ -59,8 +78,6 @@ def run_fingerprint(method: str, data_sha256: str, common: CommonConfig, cfg) ->
 
 
 def _write_run_state(out_dir: Path, fingerprint: str, phase: str) -> None:
-    from tfdeepclust.atomic import atomic_write_json
-
     atomic_write_json(out_dir / "run_state.json", {"fingerprint": fingerprint, "phase": phase})
 
 
@@ -70,8 +87,6 @@ def _maybe_resume(ckpt, out_dir: Path, fingerprint: str, fresh: bool, default_di
     Checkpoints of a run with other settings are an error in an explicit ``--output-dir``; in
     the default folder they are moved aside (never deleted) and the run starts fresh.
     """
-    import json
-
     if ckpt.latest is None:
         return None, None
     state_file = out_dir / "run_state.json"
@@ -101,8 +116,6 @@ def prepare_data(recipe: Recipe, common: CommonConfig, data=None):
     ``data`` (a ``ClusteringData``, e.g. from ``from_arrays``) replaces loading
     ``common.dataset``, whose name then becomes the data's.
     """
-    from tfdeepclust.data import load_dataset, validate_data
-
     if data is None:
         data = load_dataset(
             common.dataset,
@@ -133,8 +146,6 @@ def build_seeded(recipe: Recipe, cfg, common: CommonConfig, data):
     run with the same seed (measured). Every path that must reproduce a run's initial weights
     (runner, sweeps, benchmarks) builds through this.
     """
-    import keras
-
     keras.utils.set_random_seed(common.seed)
     model = recipe.build(cfg, common, data)
     model.attach_targets(data.n_samples)
@@ -144,8 +155,6 @@ def build_seeded(recipe: Recipe, cfg, common: CommonConfig, data):
 def pretrain_cache_path(recipe: Recipe, cfg, common: CommonConfig, data) -> Path | None:
     """Where this run's pretrained weights are cached: ``--pretrained`` (which must exist), else a
     file in the cache folder keyed by everything that determines the weights, else None."""
-    from tfdeepclust.training.pretrain import pretrain_cache_key
-
     if common.pretrained is not None:
         if not Path(common.pretrained).is_file():
             raise FileNotFoundError(f"--pretrained {common.pretrained} does not exist.")
@@ -175,9 +184,6 @@ def run(recipe: Recipe, common: CommonConfig, cfg, data=None) -> dict:
         of every sample, ``embedding``, its learned representation (or None), and ``model``,
         the trained ``keras.Model`` (``predict`` on new data).
     """
-    from tfdeepclust.distribute import WorkerOutputs, make_strategy
-    from tfdeepclust.validation import check_options
-
     check_options(common, cfg)  # before any data is loaded or anything is trained
     t_start = time.perf_counter()
     # First: MultiWorkerMirroredStrategy must exist before any other TensorFlow work.
@@ -193,21 +199,6 @@ def run(recipe: Recipe, common: CommonConfig, cfg, data=None) -> dict:
 def _run(
     recipe: Recipe, common: CommonConfig, cfg, strategy, workers, t_start: float, data=None
 ) -> dict:
-    import keras
-    import tensorflow as tf
-
-    from tfdeepclust.atomic import atomic_write_json
-    from tfdeepclust.metrics import label_free_metrics, supervised_metrics
-    from tfdeepclust.results import git_sha
-    from tfdeepclust.run_report import (
-        assemble_results,
-        next_results_path,
-        print_summary,
-        write_labels,
-        write_outputs_and_pictures,
-    )
-    from tfdeepclust.training.time_limit import TimeLimit, parse_duration
-
     if common.time_limit is not None:  # seconds from here on (the API also takes "90m")
         common = dataclasses.replace(common, time_limit=parse_duration(common.time_limit))
     sha = git_sha()  # the code that starts the run (files may change while it trains)
@@ -254,8 +245,6 @@ def _run(
 
     # Resume: a checkpoint of this very run (same data, seed and settings) continues the
     # clustering phase where it stopped; pretraining and k-means are not redone.
-    from tfdeepclust.training.checkpointing import ClusteringCheckpoint
-
     ckpt = ClusteringCheckpoint(out_dir / "checkpoints", model)
     fingerprint = run_fingerprint(recipe.name, data.sha256, common, cfg)
     resumed_from, history = _maybe_resume(
@@ -310,8 +299,6 @@ def _run(
     eval_time = time.perf_counter() - t0
 
     if clus.get("diagnostics"):
-        from tfdeepclust.training.diagnostics import plot_diagnostics
-
         plot_diagnostics(
             clus["diagnostics"],
             str(out_dir / "fr_fd.png"),
@@ -331,8 +318,6 @@ def _run(
     export_path = None
     t0 = time.perf_counter()
     if common.export:
-        from tfdeepclust.export import export_saved_model
-
         export_path = export_saved_model(
             model,
             common.export_dir,
