@@ -91,3 +91,12 @@ def test_pretrained_weights_of_another_shape_are_a_clear_error(tmp_path):
     colour = autoencoder((16, 16, 3))
     with pytest.raises(DataError, match=r"do not fit this model \(input shape \(16, 16, 3\)\)"):
         fit_or_load(colour, colour, None, 1, 1, tmp_path / "grey.weights.h5")
+
+
+def test_the_message_names_unscaled_features():
+    from tfdeepclust.training.divergence import scale_hint
+
+    raw = np.random.default_rng(0).normal(100.0, 5.0, size=(50, 4))
+    assert "StandardScaler" in scale_hint(raw) and "--row-norm unit_l2" in scale_hint(raw)
+    assert scale_hint(raw / 100.0) == ""  # features of order 1
+    assert scale_hint(np.full((3, 8, 8, 1), 255.0)) == ""  # images are scaled by the data layer

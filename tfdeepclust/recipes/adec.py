@@ -254,6 +254,7 @@ class ADECRecipe(DECFamilyRecipe):
             cache_path,
             common.verbose,
             callbacks,
+            x=data.x,
         )
         return {**out, "iterations": iterations}
 

@@ -11,6 +11,11 @@ from __future__ import annotations
 import math
 
 import keras
+import numpy as np
+
+# Features beyond this magnitude are not of order 1: MLP auto-encoders trained with the papers'
+# learning rates commonly diverge on them (e.g. raw measurements in the hundreds).
+LARGE_FEATURE = 10.0
 
 
 class TrainingDivergedError(RuntimeError):
@@ -61,4 +66,23 @@ class DivergenceGuard(keras.callbacks.Callback):
         return f"training diverged at iteration {self.at_iteration} (non-finite: {terms})"
 
 
-__all__ = ["DivergenceGuard", "TrainingDivergedError"]
+def scale_hint(x) -> str:
+    """A sentence naming unscaled features as a likely cause, or ``""`` when ``x`` looks scaled.
+
+    Images arrive in [0, 1]; tabular features are used as given, so large raw values are the
+    first thing to rule out when the loss becomes NaN.
+    """
+    x = np.asarray(x)
+    if x.ndim != 2 or x.size == 0:
+        return ""
+    peak = float(np.nanmax(np.abs(x)))
+    if not peak > LARGE_FEATURE:
+        return ""
+    return (
+        f" The features reach |x| = {peak:.3g}, while the networks expect values of order 1: "
+        "standardise them first (e.g. scikit-learn's StandardScaler) or pass --row-norm "
+        "unit_l2 (row_norm='unit_l2' from Python)."
+    )
+
+
+__all__ = ["DivergenceGuard", "LARGE_FEATURE", "TrainingDivergedError", "scale_hint"]

@@ -17,7 +17,7 @@ from tfdeepclust.atomic import atomic_write_json
 from tfdeepclust.data.dataset import DataError
 from tfdeepclust.data.pipeline import make_train_dataset, steps_per_epoch
 from tfdeepclust.losses.reconstruction import REDUCTIONS, squared_error
-from tfdeepclust.training.divergence import DivergenceGuard, TrainingDivergedError
+from tfdeepclust.training.divergence import DivergenceGuard, TrainingDivergedError, scale_hint
 from tfdeepclust.training.progress import EpochProgress, keras_verbosity
 from tfdeepclust.training.time_limit import TimeLimit, TimeLimitReached, fired
 
@@ -81,9 +81,8 @@ def pretrain_autoencoder(
     )
     ds = make_train_dataset(x, batch_size, seed, augmenter=augmenter)
     ds = ds.map(lambda xb, _idx: (xb, xb))
-    return fit_or_load(
-        ae, ae, ds, epochs, steps_per_epoch(len(x), batch_size), cache_path, verbose, callbacks
-    )
+    steps = steps_per_epoch(len(x), batch_size)
+    return fit_or_load(ae, ae, ds, epochs, steps, cache_path, verbose, callbacks, x=x)
 
 
 def fit_or_load(
@@ -95,6 +94,7 @@ def fit_or_load(
     cache_path: str | os.PathLike | None,
     verbose: int = 2,
     callbacks: list | None = None,
+    x: np.ndarray | None = None,
 ) -> dict:
     """Loads ``weights_model`` from ``cache_path`` if it exists, else fits ``trainer`` and saves.
 
@@ -105,6 +105,8 @@ def fit_or_load(
         epochs, steps: ``fit`` epochs and steps per epoch.
         cache_path: ``.weights.h5`` cache; a ``.backup`` folder beside it lets a killed
             pretraining resume from its last finished epoch.
+        x: The training data, when given named as the likely cause if training diverges on
+            unscaled features.
     """
     t0 = time.perf_counter()
     if cache_path is not None and Path(cache_path).is_file():
@@ -167,6 +169,7 @@ def fit_or_load(
             raise TrainingDivergedError(
                 f"Pretraining: {guard.describe().replace('iteration', 'step')}. Nothing was "
                 "cached. Lower the pretraining learning rate and rerun."
+                + ("" if x is None else scale_hint(x))
             )
         losses = hist.history.get("loss")  # none when a backup already held every epoch
         final = float(losses[-1]) if losses else None

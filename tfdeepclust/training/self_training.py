@@ -10,7 +10,7 @@ import numpy as np
 from tfdeepclust.config import DEFAULT_COLLAPSE_PATIENCE
 from tfdeepclust.data.pipeline import make_train_dataset, steps_per_epoch
 from tfdeepclust.training.checkpointing import CheckpointEvery
-from tfdeepclust.training.divergence import DivergenceGuard, TrainingDivergedError
+from tfdeepclust.training.divergence import DivergenceGuard, TrainingDivergedError, scale_hint
 from tfdeepclust.training.target_refresh import TargetRefresh
 from tfdeepclust.training.time_limit import fired
 
@@ -114,7 +114,7 @@ def run_self_training(
             )
             + "nothing was exported. Lower the clustering learning rate or batch-level loss "
             "weights and rerun (another setting starts a new run; the same command resumes from "
-            "the kept checkpoint)."
+            "the kept checkpoint)." + scale_hint(x)
         )
     # The time limit stops fit only when no other rule did at the same step.
     if refresh.stop_reason_ is None and fired(callbacks) is not None:
