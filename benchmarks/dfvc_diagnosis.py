@@ -60,6 +60,11 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
     "reg-per-sample": ("L_REG as Eq. 35 literally (per sample)", ["--reg-mode", "per_sample"]),
     "no-overcluster": ("without the 2K-way head", ["--overcluster-factor", "0"]),
     "no-local": ("without the local MI critic", ["--use-local", "false"]),
+    # Table V's L_DMI row: no head is trained, labels are k-means on μ_z.
+    "dmi-only": (
+        "L_DMI only (no L_CMI, L_VEC, L_REG; k-means on μ_z)",
+        ["--use-cmi", "false", "--use-vec", "false", "--use-reg", "false"],
+    ),
 }  # fmt: skip
 SHOW_EPOCHS = (1, 2, 3, 5, 10, 15, 20)  # the last epoch is the final evaluation
 
