@@ -60,6 +60,16 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
     "reg-per-sample": ("L_REG as Eq. 35 literally (per sample)", ["--reg-mode", "per_sample"]),
     "no-overcluster": ("without the 2K-way head", ["--overcluster-factor", "0"]),
     "no-local": ("without the local MI critic", ["--use-local", "false"]),
+    # After aug-x0.5: which part of the augmentation, and is the rate still needed.
+    "aug-x0.25": ("augmentation a quarter as strong", ["--augment-strength", "0.25"]),
+    "aug-geometric": (
+        "geometric augmentation only (DEC-DA's rotation ±10°, shift ±10 %)",
+        ["--augment", "dec"],
+    ),
+    "aug-x0.5-paper-lr": (
+        "augmentation half as strong, the paper's Adam 1e-4",
+        ["--augment-strength", "0.5", "--lr", "1e-4"],
+    ),
     # Table V's L_DMI row: no head is trained, labels are k-means on μ_z.
     "dmi-only": (
         "L_DMI only (no L_CMI, L_VEC, L_REG; k-means on μ_z)",
