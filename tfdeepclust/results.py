@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import platform
 import subprocess
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+
+import numpy as np
+
+from tfdeepclust.api import get_recipe
+from tfdeepclust.config import CommonConfig, config_dict
+from tfdeepclust.run_spec import resolve_budget, resolve_method_config
 
 
 def git_sha(cwd: str | os.PathLike | None = None) -> str | None:
@@ -35,8 +43,6 @@ def git_sha(cwd: str | os.PathLike | None = None) -> str | None:
 
 def package_versions() -> dict[str, str | None]:
     """Versions of Python and the libraries that determine results."""
-    from importlib.metadata import PackageNotFoundError, version
-
     out: dict[str, str | None] = {"python": sys.version.split()[0]}
     for pkg in (
         "tensorflow",
@@ -100,11 +106,6 @@ def paper_profile(recipe, common, cfg, data, convergence: dict | None = None) ->
         is what the run's pretraining options say; it cannot be verified from here).
     """
 
-    import numpy as np
-
-    from tfdeepclust.config import CommonConfig, config_dict
-    from tfdeepclust.run_spec import resolve_budget, resolve_method_config
-
     ref_common = CommonConfig(dataset=common.dataset, budget="paper")
     ref_common = resolve_budget(recipe, ref_common, data.n_samples)
     # The paper's text: the config defaults, except where a method's default recipe departs
@@ -146,10 +147,6 @@ def paper_profile(recipe, common, cfg, data, convergence: dict | None = None) ->
 def configs_from_results(results: dict):
     """``(CommonConfig, method config)`` of a finished run, from its results dict (what
     ``results.json`` records under ``config``), to rebuild its model or reload its data."""
-    import dataclasses
-
-    from tfdeepclust.api import get_recipe
-    from tfdeepclust.config import CommonConfig
 
     def tuples(d: dict) -> dict:
         return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tfdeepclust.atomic import atomic_write_text
 from tfdeepclust.config import CommonConfig, config_dict
+from tfdeepclust.results import describe_profile, machine_info, package_versions, paper_profile
 
 
 def next_results_path(out_dir: Path, overwrite: bool) -> Path:
@@ -41,8 +43,6 @@ def assemble_results(
     pictures: dict,
 ) -> dict:
     """The results dict of a run, as written to ``results.json``."""
-    from tfdeepclust.results import machine_info, package_versions, paper_profile
-
     return {
         "method": recipe.name,
         "dataset": data.name,
@@ -120,16 +120,12 @@ def write_outputs_and_pictures(
 
 def write_labels(path: Path, labels, y) -> Path:
     """Writes ``sample_index,cluster[,label]`` rows (canonical sample order) atomically."""
-    from tfdeepclust.atomic import atomic_write_text
-
     header = "sample_index,cluster" + (",label" if y is not None else "")
     rows = [f"{i},{c}" + (f",{y[i]}" if y is not None else "") for i, c in enumerate(labels)]
     return atomic_write_text(path, "\n".join([header, *rows]) + "\n")
 
 
 def print_summary(r: dict) -> None:
-    from tfdeepclust.results import describe_profile
-
     m = r["metrics"]
     lf = r["label_free"]
     print("=" * 72)
