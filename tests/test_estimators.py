@@ -131,6 +131,15 @@ def test_output_dir_keeps_what_a_script_run_keeps(tmp_path):
         )
 
 
+def test_without_output_dir_the_summary_names_no_deleted_file(capsys):
+    data = tiny_images()
+    est = DEC(n_clusters=2, **QUICK).fit(data.x.reshape(len(data.x), -1))
+    out = capsys.readouterr().out
+    assert "files: none kept" in out and "results:" not in out
+    assert est.results_["results_path"] is None and est.results_["labels_path"] is None
+    assert est.results_["metrics"]["acc"] is None  # no y: nothing to evaluate against
+
+
 def test_the_estimators_are_reachable_from_the_package():
     import tfdeepclust
 

@@ -54,6 +54,7 @@ class CommonConfig:
     cpu_replicas: int = 0  # mirrored without GPUs: logical CPU replicas (testing)
     verbose: int = DEFAULT_VERBOSE  # 0 results only, 1 progress lines, 2 everything
     preset: str | None = None  # the named recipe the command line started from (recorded only)
+    # Flags set from Python only, e.g. TEMPORARY_OUTPUTS (kept out of the CLI)
     extra: dict = field(default_factory=dict)
 
 
@@ -84,3 +85,8 @@ NON_RESULT_OPTIONS = (
 def config_dict(cfg) -> dict:
     """A dataclass as a JSON-able dict."""
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(cfg).items()}
+
+
+# ``CommonConfig.extra`` key: the run writes into a folder deleted after it (the scikit-learn
+# estimators without ``output_dir``), so its summary names no file.
+TEMPORARY_OUTPUTS = "temporary_outputs"

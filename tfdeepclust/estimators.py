@@ -31,7 +31,7 @@ from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from tfdeepclust.api import get_recipe
-from tfdeepclust.config import CommonConfig
+from tfdeepclust.config import TEMPORARY_OUTPUTS, CommonConfig
 from tfdeepclust.console import quiet_startup
 from tfdeepclust.data.loading import to_model_units
 
@@ -118,8 +118,13 @@ class DeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
                     pretrain_cache_dir=str(Path(tmp) / "pretrained"),
                     export=False,
                     pictures=False,
+                    extra={TEMPORARY_OUTPUTS: True},  # the summary names no deleted file
                 )
             result = train(self.method, x, y, n_clusters=self.n_clusters, **options)
+        if self.output_dir is None:  # those files are gone with the folder
+            for key in ("results_path", "labels_path", "outputs_path", "export_path"):
+                if key in result:
+                    result[key] = None
         self.model_ = result.pop("model")
         self.labels_ = np.asarray(result.pop("labels"), dtype=np.int64)
         embedding = result.pop("embedding")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tfdeepclust.atomic import atomic_write_text
-from tfdeepclust.config import CommonConfig, config_dict
+from tfdeepclust.config import TEMPORARY_OUTPUTS, CommonConfig, config_dict
 from tfdeepclust.results import describe_profile, machine_info, package_versions, paper_profile
 
 
@@ -183,7 +183,10 @@ def print_summary(r: dict) -> None:
         )
     if r["export_path"]:
         print(f"exported SavedModel: {r['export_path']}")
-    print(f"results: {r['results_path']}  labels: {r['labels_path']}")
+    if (r.get("config") or {}).get("extra", {}).get(TEMPORARY_OUTPUTS):
+        print("files: none kept (no output_dir: the run used a temporary folder)")
+    else:
+        print(f"results: {r['results_path']}  labels: {r['labels_path']}")
 
 
 __all__ = [
