@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -9,6 +10,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, overwrite: bool = True) -> Path:
@@ -49,10 +52,6 @@ def atomic_write_text(path: str | os.PathLike, text: str, overwrite: bool = True
 def atomic_save_npy(path: str | os.PathLike, array, overwrite: bool = True) -> Path:
     """``np.save`` through :func:`atomic_write_bytes` (the path is used as given, no ``.npy``
     appended)."""
-    import io
-
-    import numpy as np
-
     buf = io.BytesIO()
     np.save(buf, np.asarray(array))
     return atomic_write_bytes(path, buf.getvalue(), overwrite=overwrite)
@@ -60,10 +59,6 @@ def atomic_save_npy(path: str | os.PathLike, array, overwrite: bool = True) -> P
 
 def atomic_save_npz(path: str | os.PathLike, overwrite: bool = True, **arrays) -> Path:
     """``np.savez_compressed`` through :func:`atomic_write_bytes` (the path as given)."""
-    import io
-
-    import numpy as np
-
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
     return atomic_write_bytes(path, buf.getvalue(), overwrite=overwrite)
@@ -71,8 +66,6 @@ def atomic_save_npz(path: str | os.PathLike, overwrite: bool = True, **arrays) -
 
 def atomic_save_figure(fig, path: str | os.PathLike, dpi: int = 110) -> Path:
     """Saves a matplotlib figure as PNG through :func:`atomic_write_bytes`."""
-    import io
-
     buf = io.BytesIO()
     fig.savefig(buf, dpi=dpi, format="png")
     return atomic_write_bytes(path, buf.getvalue())
@@ -80,8 +73,6 @@ def atomic_save_figure(fig, path: str | os.PathLike, dpi: int = 110) -> Path:
 
 def _json_default(obj: Any) -> Any:
     # NumPy scalars/arrays and Paths show up in configs and metrics.
-    import numpy as np
-
     if isinstance(obj, np.generic):
         return obj.item()
     if isinstance(obj, np.ndarray):

@@ -27,6 +27,7 @@ import os
 import re
 from pathlib import Path
 
+import keras
 import tensorflow as tf
 
 from tfdeepclust.atomic import atomic_write_dir
@@ -106,8 +107,6 @@ def export_saved_model(
     Raises:
         FileExistsError: If that version exists already.
     """
-    import keras
-
     model_dir = Path(export_dir) / model_name
     version = version or next_version(model_dir)
     shape = tuple(model.sample_shape)

@@ -7,6 +7,8 @@ NMI averaging: ``nmi`` is the arithmetic mean form (scikit-learn's default since
 from __future__ import annotations
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, silhouette_score
 
 
 def cluster_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -15,8 +17,6 @@ def cluster_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     Builds the contingency matrix (rectangular allowed: K_pred != K_true) and solves the
     assignment with ``scipy.optimize.linear_sum_assignment``.
     """
-    from scipy.optimize import linear_sum_assignment
-
     y_true = np.asarray(y_true, dtype=np.int64).ravel()
     y_pred = np.asarray(y_pred, dtype=np.int64).ravel()
     if y_true.shape != y_pred.shape:
@@ -31,8 +31,6 @@ def cluster_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 def hungarian_map(y_true: np.ndarray, y_pred: np.ndarray, n_clusters: int) -> np.ndarray:
     """Returns ``m`` with ``m[cluster] = class`` (or -1 for unmatched clusters)."""
-    from scipy.optimize import linear_sum_assignment
-
     n_classes = int(np.max(y_true)) + 1
     w = np.zeros((n_clusters, n_classes), dtype=np.int64)
     np.add.at(w, (np.asarray(y_pred), np.asarray(y_true)), 1)
@@ -44,8 +42,6 @@ def hungarian_map(y_true: np.ndarray, y_pred: np.ndarray, n_clusters: int) -> np
 
 def supervised_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
     """ACC, NMI (arithmetic, headline), NMI (geometric) and ARI."""
-    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
-
     return {
         "acc": cluster_accuracy(y_true, y_pred),
         "nmi": float(normalized_mutual_info_score(y_true, y_pred, average_method="arithmetic")),
@@ -105,8 +101,6 @@ def label_free_metrics(
         out["assignment_entropy"] = float((-(p * np.log(p)).sum(1)).mean() / np.log(n_clusters))
     out["silhouette"] = None
     if embedding is not None and len(np.unique(labels)) >= 2:
-        from sklearn.metrics import silhouette_score
-
         emb = np.asarray(embedding).reshape(len(labels), -1)
         n = min(silhouette_sample, len(labels))
         idx = np.random.default_rng(seed).choice(len(labels), n, replace=False)

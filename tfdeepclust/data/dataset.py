@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from tfdeepclust.data.checksums import sha256_arrays
+
 
 class DataError(ValueError):
     """Bad or missing input data; the message names the problem and the fix."""
@@ -50,8 +52,6 @@ class ClusteringData:
 
     def subset(self, n: int, seed: int = 0) -> ClusteringData:
         """Returns a uniform random subset of ``n`` samples in canonical order (tests, demos)."""
-        from tfdeepclust.data.checksums import sha256_arrays
-
         if n >= self.n_samples:
             return self
         idx = np.sort(np.random.default_rng(seed).choice(self.n_samples, n, replace=False))

@@ -16,6 +16,8 @@ import numpy as np
 from keras import ops
 
 from tfdeepclust.config import config_dict
+from tfdeepclust.distribute import agree_with_chief
+from tfdeepclust.training.kmeans import kmeans_init
 from tfdeepclust.training.target_refresh import TargetStore
 
 
@@ -158,9 +160,6 @@ class DeepClusteringModel(keras.Model):
 
     def init_centroids(self, x: np.ndarray, seed: int, n_init: int = 20) -> np.ndarray:
         """k-means (``n_init`` restarts) on the embedding of all of ``x``; returns its labels."""
-        from tfdeepclust.distribute import agree_with_chief
-        from tfdeepclust.training.kmeans import kmeans_init
-
         centres, labels = kmeans_init(self.embed(x), self.n_clusters, seed, n_init)
         self.clustering.set_centroids(agree_with_chief(centres, self.distribute_strategy))
         return labels

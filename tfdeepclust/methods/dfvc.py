@@ -44,6 +44,7 @@ from tfdeepclust.losses.reduction import (
     update_trackers,
 )
 from tfdeepclust.methods.base import DeepClusteringModel
+from tfdeepclust.nn.conv_autoencoder import build_conv_autoencoder
 from tfdeepclust.nn.mi_critics import PairCritic
 from tfdeepclust.nn.precision import PRECISIONS
 from tfdeepclust.nn.variational_encoders import (
@@ -244,8 +245,6 @@ class DFVC(DeepClusteringModel):
         )
         self.decoder = None
         if self.recon_weight > 0:
-            from tfdeepclust.nn.conv_autoencoder import build_conv_autoencoder
-
             # Only the decoder is used (Table IX: "DFVC + decoder"); the CAE encoder is dropped.
             _, self.decoder = build_conv_autoencoder(self.sample_shape, self.latent_dim)
         self.seed = int(seed)

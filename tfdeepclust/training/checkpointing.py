@@ -10,6 +10,8 @@ older history. Rerunning the same command restores the newest checkpoint and con
 from __future__ import annotations
 
 import json
+import shutil
+import time
 from pathlib import Path
 
 import keras
@@ -49,9 +51,6 @@ class ClusteringCheckpoint:
 
     def move_aside(self) -> Path:
         """Renames the checkpoint folder (never deletes a user's work) and starts a new one."""
-        import shutil
-        import time
-
         aside = self.directory.with_name(f"{self.directory.name}.old-{int(time.time())}")
         shutil.move(str(self.directory), aside)
         self.manager = tf.train.CheckpointManager(

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from tfdeepclust.metrics import supervised_metrics
+from tfdeepclust.training import manifold_init
+
 # kmeans: k-means on the embedding (DEC's step, the papers'); umap_gmm: UMAP + a Gaussian
 # mixture on the embedding, which also seeds the first targets (training/manifold_init.py).
 INIT_METHODS = ("kmeans", "umap_gmm")
@@ -32,8 +35,6 @@ def initialise_clustering(
         out: dict = {"method": method, "n_init": n_init}
         name = "AE + k-means"
     elif method == "umap_gmm":
-        from tfdeepclust.training import manifold_init
-
         # UMAP's first call in a process compiles with numba: say why nothing moves for a while.
         print(
             f"[init] UMAP ({manifold_init.UMAP_COMPONENTS} dimensions) + Gaussian mixture on "
@@ -51,8 +52,6 @@ def initialise_clustering(
     else:
         raise ValueError(f"init must be one of {INIT_METHODS}, got {method!r}")
     if y is not None:
-        from tfdeepclust.metrics import supervised_metrics
-
         out["metrics"] = supervised_metrics(y, labels)
         print(
             f"[init] {name}: ACC {out['metrics']['acc']:.4f} NMI {out['metrics']['nmi']:.4f}",

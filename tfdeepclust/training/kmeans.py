@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from sklearn.cluster import KMeans
 
 
 def kmeans_init(
@@ -16,8 +17,6 @@ def kmeans_init(
     Returns:
         ``(centres [K, d] float32, labels [N] int64)``.
     """
-    from sklearn.cluster import KMeans
-
     km = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed)
     labels = km.fit_predict(np.asarray(embedding, dtype=np.float64))
     return km.cluster_centers_.astype(np.float32), labels.astype(np.int64)

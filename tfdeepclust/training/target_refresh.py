@@ -22,7 +22,7 @@ import tensorflow as tf
 from tfdeepclust.config import DEFAULT_COLLAPSE_PATIENCE
 from tfdeepclust.distribute import agree_with_chief
 from tfdeepclust.losses.dec import target_distribution
-from tfdeepclust.metrics import label_free_metrics
+from tfdeepclust.metrics import label_free_metrics, supervised_metrics
 from tfdeepclust.training.drift_guard import DriftRule, judge
 from tfdeepclust.training.progress import RateClock, print_every
 
@@ -170,8 +170,6 @@ class TargetRefresh(keras.callbacks.Callback):
             "wall_time_s": self._time_offset + time.perf_counter() - self._t_begin,
         }
         if self.y is not None:
-            from tfdeepclust.metrics import supervised_metrics
-
             entry.update(supervised_metrics(self.y, labels))
         self.history_.append(entry)
         # To the default summary writer, when the caller set one (the runner's --tensorboard).

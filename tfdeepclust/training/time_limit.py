@@ -22,6 +22,7 @@ import time
 import keras
 import numpy as np
 
+from tfdeepclust.distribute import agree_with_chief
 from tfdeepclust.durations import EXIT_TIME_LIMIT, parse_duration
 
 
@@ -66,8 +67,6 @@ class TimeLimit(keras.callbacks.Callback):
         next_cost = (time.perf_counter() - self._t0) / self.done
         stop = next_cost > self.remaining_s()
         # Multi-worker runs: every worker takes the chief's decision, so all leave fit together.
-        from tfdeepclust.distribute import agree_with_chief
-
         stop = bool(agree_with_chief(np.array([stop]), self.model.distribute_strategy)[0])
         if stop:
             self.fired = True

@@ -20,6 +20,7 @@ import numpy as np
 from keras_tuner.src.engine.tuner_utils import SaveBestEpoch
 
 from tfdeepclust.atomic import atomic_save_npy
+from tfdeepclust.metrics import label_free_metrics, supervised_metrics
 from tfdeepclust.run_spec import resolve_method_config
 from tfdeepclust.tuning.space import Param, apply
 
@@ -46,8 +47,6 @@ def make_objective(name: str) -> kt.Objective:
 
 def trial_figures(data, final: dict, clus: dict, seed: int) -> dict:
     """Numeric figures of one finished trial (KerasTuner records every one of them)."""
-    from tfdeepclust.metrics import label_free_metrics, supervised_metrics
-
     lf = label_free_metrics(
         final["labels"],
         data.n_clusters,
