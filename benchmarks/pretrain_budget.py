@@ -50,7 +50,7 @@ def main() -> int:
     from tfdeepclust.cli import parse_args, recipe_parser
     from tfdeepclust.data.pipeline import steps_per_epoch
     from tfdeepclust.results import git_sha, machine_info, package_versions
-    from tfdeepclust.run_spec import resolve_method_config
+    from tfdeepclust.run_spec import resolve
     from tfdeepclust.runner import build_seeded, prepare_data
     from tfdeepclust.training.initialisation import initialise_clustering
     from tfdeepclust.training.time_limit import EXIT_TIME_LIMIT, TimeLimit, TimeLimitReached
@@ -66,7 +66,8 @@ def main() -> int:
     data, common = prepare_data(recipe, common)
     if data.y is None:
         raise SystemExit("this benchmark needs labels (AE + k-means ACC at every evaluation)")
-    cfg = resolve_method_config(recipe, cfg, common, data)
+    spec = resolve(recipe, common, cfg, data)
+    common, cfg = spec.common, spec.config
     model = build_seeded(recipe, cfg, common, data)
 
     steps = steps_per_epoch(data.n_samples, common.batch_size)

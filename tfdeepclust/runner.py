@@ -31,7 +31,7 @@ from tfdeepclust.run_report import (
     write_labels,
     write_outputs_and_pictures,
 )
-from tfdeepclust.run_spec import resolve_budget, resolve_method_config
+from tfdeepclust.run_spec import resolve
 from tfdeepclust.training.checkpointing import ClusteringCheckpoint
 from tfdeepclust.training.diagnostics import plot_diagnostics
 from tfdeepclust.training.pretrain import pretrain_cache_key
@@ -111,10 +111,11 @@ def _maybe_resume(ckpt, out_dir: Path, fingerprint: str, fresh: bool, default_di
 
 
 def prepare_data(recipe: Recipe, common: CommonConfig, data=None):
-    """Loads (and subsets) the run's data and fills the budget; returns ``(data, common)``.
+    """Loads (and subsets) the run's data; returns ``(data, common)``.
 
     ``data`` (a ``ClusteringData``, e.g. from ``from_arrays``) replaces loading
-    ``common.dataset``, whose name then becomes the data's.
+    ``common.dataset``, whose name then becomes the data's. The budget and the data set's
+    defaults are filled afterwards, by :func:`tfdeepclust.run_spec.resolve`.
     """
     if data is None:
         data = load_dataset(
@@ -135,7 +136,7 @@ def prepare_data(recipe: Recipe, common: CommonConfig, data=None):
         data = data.subset(common.subset, seed=common.seed)
     if common.batch_size > data.n_samples:
         print(f"[warn] batch size {common.batch_size} > {data.n_samples} samples; clipped.")
-    return data, resolve_budget(recipe, common, data.n_samples)
+    return data, common
 
 
 def build_seeded(recipe: Recipe, cfg, common: CommonConfig, data):
@@ -208,6 +209,8 @@ def _run(
 
     t0 = time.perf_counter()
     data, common = prepare_data(recipe, common, data)
+    spec = resolve(recipe, common, cfg, data)  # every default filled, in run_spec's order
+    common, cfg = spec.common, spec.config
     load_time = time.perf_counter() - t0
     print(
         f"[data] {data.name}: {data.n_samples} samples of shape {data.x.shape[1:]}, "
@@ -240,7 +243,6 @@ def _run(
             cbs.append(keras.callbacks.TensorBoard(log_dir=str(out_dir / "tensorboard" / phase)))
         return cbs
 
-    cfg = resolve_method_config(recipe, cfg, common, data)
     model = build_seeded(recipe, cfg, common, data)
 
     # Resume: a checkpoint of this very run (same data, seed and settings) continues the

@@ -129,7 +129,7 @@ def tune(recipe, common, cfg, opts: TuneOptions) -> dict:
     from tfdeepclust.atomic import atomic_write_json, atomic_write_text
     from tfdeepclust.config import config_dict
     from tfdeepclust.results import git_sha, machine_info, package_versions
-    from tfdeepclust.run_spec import resolve_method_config
+    from tfdeepclust.run_spec import resolve
     from tfdeepclust.runner import build_seeded, prepare_data, pretrain_cache_path, run
     from tfdeepclust.tuning.hypermodel import OBJECTIVES, ClusteringHyperModel, make_objective
     from tfdeepclust.tuning.report import (
@@ -145,11 +145,12 @@ def tune(recipe, common, cfg, opts: TuneOptions) -> dict:
     opts.validate(recipe.name)
     objective = make_objective(opts.objective)
     data, common = prepare_data(recipe, common)
+    spec = resolve(recipe, common, cfg, data)
+    common, cfg = spec.common, spec.config
     # A K sweep ranges around the data's K (its label classes, or --n-clusters).
     params = search_space(recipe.name, list(opts.params), n_clusters=data.n_clusters)
     if opts.objective.startswith("oracle_") and data.y is None:
         raise ValueError(f"objective {opts.objective} needs labels; {data.name} has none")
-    cfg = resolve_method_config(recipe, cfg, common, data)
     if (
         "n_clusters" in opts.params
         and common.pretrained
