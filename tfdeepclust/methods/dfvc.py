@@ -175,42 +175,25 @@ class DFVC(DeepClusteringModel):
         self.alpha, self.beta, self.gamma = (
             float(TABLE1_WEIGHTS["mnist"][i] if w is None else w) for i, w in enumerate(weights)
         )
-        self.latent_dim = int(hp.latent_dim)
         self.trunk = resolve_trunk(hp.trunk, self.sample_shape)
-        self.filters = tuple(int(f) for f in hp.filters)
-        self.base_filters = int(hp.base_filters)
-        self.fc_units = int(hp.fc_units)
-        self.critic_hidden = tuple(int(h) for h in hp.critic_hidden)
-        self.use_global, self.use_local = bool(hp.use_global), bool(hp.use_local)
-        self.use_cmi, self.use_vec, self.use_reg = (
-            bool(hp.use_cmi),
-            bool(hp.use_vec),
-            bool(hp.use_reg),
-        )
-        self.overcluster_factor = int(hp.overcluster_factor)
-        self.reg_mode = hp.reg_mode
-        self.recon_weight = float(hp.recon_weight)
-        self.kernel_initializer = kernel_initializer = hp.kernel_initializer
-        self.vec_head_gradient = bool(hp.vec_head_gradient)
-        self.vec_reduction = hp.vec_reduction
-        self.head_input = hp.head_input
+        kernel_initializer = hp.kernel_initializer
 
         # === Layers ===
         if self.trunk == "conv4":
             self.feature_encoder = build_conv4_encoder(
                 self.sample_shape,
-                self.latent_dim,
-                self.filters,
-                self.fc_units,
+                self.hp.latent_dim,
+                self.hp.filters,
+                self.hp.fc_units,
                 kernel_initializer,
                 precision=hp.precision,
             )
         else:
             self.feature_encoder = build_resnet18_encoder(
                 self.sample_shape,
-                self.latent_dim,
-                self.base_filters,
-                self.fc_units,
+                self.hp.latent_dim,
+                self.hp.base_filters,
+                self.hp.fc_units,
                 kernel_initializer,
                 precision=hp.precision,
             )
@@ -226,27 +209,27 @@ class DFVC(DeepClusteringModel):
         )
         self.overcluster_head = (
             layers.Dense(
-                self.overcluster_factor * self.n_clusters,
+                self.hp.overcluster_factor * self.n_clusters,
                 activation="softmax",
                 kernel_initializer=kernel_initializer,
                 name="overcluster_head",
             )
-            if self.overcluster_factor > 0
+            if self.hp.overcluster_factor > 0
             else None
         )
-        self.global_critic = PairCritic(self.critic_hidden, hp.precision, name="global_critic")
-        self.local_critic = PairCritic(self.critic_hidden, hp.precision, name="local_critic")
+        self.global_critic = PairCritic(self.hp.critic_hidden, hp.precision, name="global_critic")
+        self.local_critic = PairCritic(self.hp.critic_hidden, hp.precision, name="local_critic")
         # Means μ_k of the prior p(z|y=k) = N(μ_k, I), [CHOICE] init N(0, I), trained with the rest.
         self.prior_means = self.add_weight(
             name="prior_means",
-            shape=(self.n_clusters, self.latent_dim),
+            shape=(self.n_clusters, self.hp.latent_dim),
             initializer=keras.initializers.RandomNormal(0.0, 1.0),
             trainable=True,
         )
         self.decoder = None
-        if self.recon_weight > 0:
+        if self.hp.recon_weight > 0:
             # Only the decoder is used (Table IX: "DFVC + decoder"); the CAE encoder is dropped.
-            _, self.decoder = build_conv_autoencoder(self.sample_shape, self.latent_dim)
+            _, self.decoder = build_conv_autoencoder(self.sample_shape, self.hp.latent_dim)
         self.seed = int(seed)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
         self.trackers = {n: keras.metrics.Mean(name=n) for n in LOSS_NAMES}
@@ -271,9 +254,9 @@ class DFVC(DeepClusteringModel):
         """Global + local JSD MI between (u, C) and z; negatives use z of other samples."""
         zero = ops.zeros(())
         mi_g = mi_l = zero
-        if self.use_global:
+        if self.hp.use_global:
             mi_g = jsd_mi(self.global_critic(u_global, z), self.global_critic(u_global, z_neg))
-        if self.use_local:
+        if self.hp.use_local:
             mi_l = jsd_mi(self.local_critic(c_map, z), self.local_critic(c_map, z_neg))
         return mi_g, mi_l
 
@@ -311,9 +294,9 @@ class DFVC(DeepClusteringModel):
         # I(z, z′) (Eqs. 17-19): global (z, z′); local (C′, z) and (C, z′).
         zero = ops.zeros(())
         gx = lx = zero
-        if self.use_global:
+        if self.hp.use_global:
             gx = jsd_mi(self.global_critic(z1, z2), self.global_critic(z1, z2n))
-        if self.use_local:
+        if self.hp.use_local:
             lx = 0.5 * (
                 jsd_mi(self.local_critic(c2, z1), self.local_critic(c2, z1n))
                 + jsd_mi(self.local_critic(c1, z2), self.local_critic(c1, z2n))
@@ -321,11 +304,11 @@ class DFVC(DeepClusteringModel):
         mi_global, mi_local, mi_cross = g1 + g2, l1 + l2, gx + lx
         l_dmi = mi_global + mi_local + mi_cross
 
-        head_in = z if self.head_input == "sample" else mu
+        head_in = z if self.hp.head_input == "sample" else mu
         pi = self.clustering(head_in)
         pi1, pi2 = pi[:b], pi[b:]
         iic_k = iic_2k = zero
-        if self.use_cmi:
+        if self.hp.use_cmi:
             # IIC's joint matrix is a statistic of the whole (global) batch.
             iic_k = on_global_batch(iic_mi, pi1, pi2)
             if self.overcluster_head is not None:
@@ -333,13 +316,13 @@ class DFVC(DeepClusteringModel):
                 iic_2k = on_global_batch(iic_mi, over[:b], over[b:])
         l_cmi = iic_k + iic_2k
         # Both views, averaged [CHOICE] (one call over 2B rows = the mean of the two views).
-        pi_vec = pi if self.vec_head_gradient else ops.stop_gradient(pi)
+        pi_vec = pi if self.hp.vec_head_gradient else ops.stop_gradient(pi)
         l_vec = (
-            vec_loss(z, log_var, pi_vec, self.prior_means, self.vec_reduction)
-            if self.use_vec
+            vec_loss(z, log_var, pi_vec, self.prior_means, self.hp.vec_reduction)
+            if self.hp.use_vec
             else zero
         )
-        l_reg = 0.5 * (self._size_reg(pi1) + self._size_reg(pi2)) if self.use_reg else zero
+        l_reg = 0.5 * (self._size_reg(pi1) + self._size_reg(pi2)) if self.hp.use_reg else zero
         l_rec = zero
         if self.decoder is not None:
             rec = self.decoder(z, training=training)
@@ -349,7 +332,7 @@ class DFVC(DeepClusteringModel):
             -(l_dmi + self.alpha * l_cmi)
             + self.beta * l_vec
             + self.gamma * l_reg
-            + self.recon_weight * l_rec
+            + self.hp.recon_weight * l_rec
         )
         return dict(
             loss=loss,
@@ -367,9 +350,9 @@ class DFVC(DeepClusteringModel):
 
     def _size_reg(self, pi):
         """L_REG of one view: the marginal form is a statistic of the global batch."""
-        if self.reg_mode == "marginal":
+        if self.hp.reg_mode == "marginal":
             return on_global_batch(cluster_size_regulariser, pi)
-        return cluster_size_regulariser(pi, self.reg_mode)
+        return cluster_size_regulariser(pi, self.hp.reg_mode)
 
     def train_step(self, data):
         views, _sample_id, _ = keras.utils.unpack_x_y_sample_weight(data)
