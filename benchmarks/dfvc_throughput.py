@@ -96,7 +96,7 @@ def main() -> None:
     for name, network, extra, batch, jit in LEVERS + ([XLA_ROW] if args.xla else []):
         pps = time_step({**network, **extra}, batch, args.steps, jit)
         row = {"lever": name, "batch": batch, "jit_compile": jit, "pairs_per_s": round(pps, 1)}
-        row.update({k: v for k, v in extra.items()})
+        row.update(extra)
         if extra.get("precision") == "bfloat16" and not native_bf16:
             row["note"] = "no bfloat16 dot products on this CPU: emulated ('auto' picks float32)"
         row["speed_vs_reference"] = round(pps / rows[0]["pairs_per_s"], 2) if rows else 1.0

@@ -108,6 +108,7 @@ def test_ablation_switches_cut_their_terms(switch, unused):
 
 @pytest.mark.parametrize("head_input", ["sample", "mean"])
 def test_head_input_is_what_the_heads_see_in_training(head_input):
+    keras.utils.set_random_seed(0)
     model = _model(head_input=head_input)
     x1, x2 = _views()
     terms = model.compute_terms(x1, x2, training=True)
@@ -119,7 +120,8 @@ def test_head_input_is_what_the_heads_see_in_training(head_input):
     on_mean = float(iic_mi(pi[:12], pi[12:]))
     if head_input == "mean":
         assert float(terms["iic_k"]) == pytest.approx(on_mean, abs=1e-5)
-    else:  # the sampled z carries unit-scale noise at initialisation: another value
+    else:  # the sampled z carries unit-scale noise at initialisation: another value (here
+        # 1.5e-3 apart; 1e-3 to 1.3e-2 over seeds 0-5)
         assert abs(float(terms["iic_k"]) - on_mean) > 1e-4
     with pytest.raises(ValueError, match="head_input"):
         _model(head_input="z")

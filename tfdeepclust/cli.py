@@ -387,43 +387,28 @@ def recipe_parser(recipe) -> argparse.ArgumentParser:
 
 # CommonConfig fields without a command-line flag (set from Python only).
 COMMON_NOT_FLAGS = ("extra",)
-COMMON_FIELDS = frozenset(f.name for f in dataclasses.fields(CommonConfig))
 
 
 def parse_args(parser: argparse.ArgumentParser, method_config_cls, argv=None):
     """Returns ``(CommonConfig, method config)`` from the command line."""
     ns = argv if isinstance(argv, argparse.Namespace) else parser.parse_args(argv)
     preset_name = getattr(ns, "preset", None)
-    # Flags left unset are None; the preset fills them (run_spec's precedence).
-    given = {
-        f.name: getattr(ns, f"m_{f.name}")
-        for f in dataclasses.fields(method_config_cls)
-        if getattr(ns, f"m_{f.name}") is not None
-    }
-    given.update({k: v for k, v in vars(ns).items() if k in COMMON_FIELDS and v is not None})
-    given = with_preset(ns._presets, preset_name, given)
-    for k, v in given.items():
-        if k in COMMON_FIELDS:
-            setattr(ns, k, v)
-    # Every shared option has a flag whose dest is its field name (a test checks it); three
-    # need a conversion.
-    special = {
-        "image_size": tuple(ns.image_size) if ns.image_size else None,
-        "budget": "quick" if ns.quick else ns.budget,
-        "preset": preset_name,
-    }
-    common = CommonConfig(
-        **{
-            f.name: special[f.name] if f.name in special else getattr(ns, f.name)
-            for f in dataclasses.fields(CommonConfig)
-            if f.name not in COMMON_NOT_FLAGS
-        },
+    # Every shared option has a flag whose dest is its field name (a test checks it); a method
+    # option's dest is m_<field>. Flags left unset are None, and the preset fills those
+    # (run_spec's precedence).
+    common_names = [
+        f.name for f in dataclasses.fields(CommonConfig) if f.name not in COMMON_NOT_FLAGS
+    ]
+    method_names = [f.name for f in dataclasses.fields(method_config_cls)]
+    given = {name: getattr(ns, name, None) for name in common_names}  # no --preset: None
+    given.update({name: getattr(ns, f"m_{name}") for name in method_names})
+    values = with_preset(
+        ns._presets, preset_name, {k: v for k, v in given.items() if v is not None}
     )
-    method_names = {f.name for f in dataclasses.fields(method_config_cls)}
-    method_values = {
-        k: tuple(v) if isinstance(v, list) else v for k, v in given.items() if k in method_names
-    }
-    return common, method_config_cls(**method_values)
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    special = {"budget": "quick" if ns.quick else values.get("budget"), "preset": preset_name}
+    common = CommonConfig(**{name: special.get(name, values.get(name)) for name in common_names})
+    return common, method_config_cls(**{k: values[k] for k in method_names if k in values})
 
 
 def tune_options(ns: argparse.Namespace):
