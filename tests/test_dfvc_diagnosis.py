@@ -22,13 +22,21 @@ def diagnosis():
 def test_every_variant_changes_one_thing_against_the_reference(diagnosis):
     recipe = get_recipe("dfvc")
     parser = recipe_parser(recipe)
-    _, reference = parse_args(parser, recipe.config_cls, diagnosis.train_args("ref"))
+
+    def config(variant):
+        return parse_args(parser, recipe.config_cls, diagnosis.train_args(variant))
+
+    _, reference = config("ref")
     assert reference.lr == 1e-3 and reference.filters == (16, 32, 64, 128)
+    _, half = config(diagnosis.HALF)
+    assert half.augment_strength == 0.5
     for variant in diagnosis.VARIANTS:
-        common, cfg = parse_args(parser, recipe.config_cls, diagnosis.train_args(variant))
+        common, cfg = config(variant)
         assert common.maxiter == diagnosis.EPOCHS * diagnosis.ITERS_PER_EPOCH
-        changed = {k for k, v in vars(cfg).items() if v != getattr(reference, k)}
-        expected = {"ref": 0, "no-dmi": 2, "dmi-only": 3, "aug-x0.5-paper-lr": 2}.get(variant, 1)
+        # The second round's variants change one thing against the half-strength setting.
+        base = half if variant.startswith(f"{diagnosis.HALF}-") else reference
+        changed = {k for k, v in vars(cfg).items() if v != getattr(base, k)}
+        expected = {"ref": 0, "no-dmi": 2, "dmi-only": 3, "aug-x0.5-no-dmi": 2}.get(variant, 1)
         assert len(changed) == expected, (variant, changed)
 
 
@@ -57,3 +65,8 @@ def test_the_table_shows_the_curve_and_the_label_free_signals(diagnosis, tmp_pat
     line = table.splitlines()[-1]
     assert line.startswith("| `ref`") and "**0.810** / 0.800" in line
     assert "2.04 / 2.30" in line and "5.0% / 20.0%" in line
+    # Another seed of the same variant is its own file and its own, labelled row.
+    assert diagnosis.summarise("ref", seed=1) is None
+    diagnosis.result_path("ref", 1).write_text(json.dumps(result))
+    seeded = diagnosis.markdown([diagnosis.summarise("ref", seed=1)]).splitlines()[-1]
+    assert seeded.startswith("| `ref` (seed 1)")
