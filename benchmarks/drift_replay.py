@@ -4,9 +4,10 @@ For each DEC-family run in ``benchmarks/results/`` (DFVC never uses the guard), 
 first refresh at which ``training.drift_guard.judge`` would have stopped, and compares the ACC of
 the state the guard would have kept (the current refresh on a plateau, the one before on a flip)
 with the final ACC the run reported and with its best ACC (diagnosis only: the guard never sees
-labels). "Too early" marks runs where the guard would have ended more than half a point below
-the reported final ACC. Writes ``results/diagnostics/drift_replay.json`` and prints a Markdown
-table for RESULTS.md.
+labels). Runs that had the guard on and were stopped by it are marked "live": their reported
+result is the guard's, and a flip's discarded refresh is shown with its ACC. "Too early" marks
+runs where the guard would have ended more than half a point below the reported final ACC.
+Writes ``results/diagnostics/drift_replay.json`` and prints a Markdown table for RESULTS.md.
 
     python benchmarks/drift_replay.py [--markdown]
 """
@@ -33,17 +34,37 @@ def replay_run(path: Path, rule) -> dict | None:
     history = run.get("history") if isinstance(run, dict) else None
     if not history or history[0].get("acc") is None or run.get("method") == "dfvc":
         return None
-    decision = replay(history, rule)
-    kept = history[decision["kept_index"]] if decision else history[-1]
     final = run["metrics"]["acc"]
     best = max(history, key=lambda h: h["acc"])
-    guard_acc = kept["acc"] if decision else final
-    return {
+    row = {
         "run": path.stem,
         "final_acc": final,
         "final_iteration": run["convergence"]["n_iter"],
         "best_acc": best["acc"],
         "best_iteration": best["iteration"],
+    }
+    live = run["convergence"].get("drift_guard")
+    if live:
+        # The guard ran with the run and its kept state is the reported result. A flip's
+        # refresh is not in the history (its state was discarded): its ACC is in the evidence.
+        flip = live.get("evidence", {}).get("flip_refresh") or {}
+        return {
+            **row,
+            "live": True,
+            "guard_rule": live["rule"],
+            "guard_iteration": live["iteration"],
+            "kept_iteration": live.get("restore_iteration", live["iteration"]),
+            "guard_acc": final,
+            "change": 0.0,
+            "too_early": False,
+            "discarded_acc": flip.get("acc"),
+        }
+    decision = replay(history, rule)
+    kept = history[decision["kept_index"]] if decision else history[-1]
+    guard_acc = kept["acc"] if decision else final
+    return {
+        **row,
+        "live": False,
         "guard_rule": decision["rule"] if decision else None,
         "guard_iteration": decision["iteration"] if decision else None,
         "kept_iteration": kept["iteration"] if decision else None,
@@ -68,6 +89,7 @@ def main() -> int:
     summary = {
         "runs": len(rows),
         "stopped": len(stopped),
+        "stopped_live": sum(r["live"] for r in stopped),
         "improved": sum(r["change"] > TOO_EARLY for r in rows),
         "too_early": sum(r["too_early"] for r in rows),
         "mean_change": sum(r["change"] for r in rows) / max(len(rows), 1),
@@ -91,6 +113,9 @@ def main() -> int:
         print("|---|---|---|---|---|---|")
         for r in rows:
             guard = f"{r['guard_rule']} at {r['guard_iteration']}" if r["guard_rule"] else "—"
+            if r["live"]:
+                discarded = r["discarded_acc"]
+                guard += " (live" + ("" if discarded is None else f"; {discarded:.3f} there") + ")"
             flag = " (too early)" if r["too_early"] else ""
             print(
                 f"| {r['run']} | {r['final_acc']:.3f} ({r['final_iteration']}) | "
