@@ -6,8 +6,8 @@ iterations) and an evaluation after each epoch; it changes one thing against a r
 reference uses Adam 1e-3, because at the paper's 1e-4 a 1,000-iteration run is still climbing
 (the ``paper-lr`` variant measures that), and a plateau is what is being diagnosed. A second
 round (``aug-x0.5-*``) changes one thing against the first round's best setting, half-strength
-augmentation. Runs go through ``reproduce.py``, so results land
-in ``results/dfvc-diag-<variant>_mnist_test_seed<seed>.json``, existing ones are skipped and a run
+augmentation. Runs go through ``reproduce.py``, so results land in
+``results/dfvc-diag-<variant>_mnist_test_seed<seed>.json``, existing ones are skipped and a run
 stopped by ``--time-limit`` continues when the command is repeated.
 
 ``--markdown`` prints the comparison from the committed JSONs: ACC per epoch, final ACC / NMI, and
