@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -17,6 +18,14 @@ NARROW_ASC2D = ["--filters", "8", "16", "16", "--disc-hidden", "64"]
 # map's UMAP compiles with numba for ~30 s in every fresh process (tests/test_pictures.py
 # covers the pictures).
 PICTURE_FLAGS = ("--pictures", "--no-pictures")
+
+
+def load_benchmark(name: str):
+    """The module of ``benchmarks/<name>.py`` (the benchmarks are scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_python(*args, cwd=None, timeout: float = 600) -> subprocess.CompletedProcess:

@@ -1,10 +1,9 @@
 """benchmarks/dfvc_diagnosis.py: each variant is a valid command, and the table reads the JSONs."""
 
-import importlib.util
 import json
 
 import pytest
-from helpers import REPO
+from helpers import load_benchmark
 
 from tfdeepclust.api import get_recipe
 from tfdeepclust.cli import parse_args, recipe_parser
@@ -12,11 +11,7 @@ from tfdeepclust.cli import parse_args, recipe_parser
 
 @pytest.fixture(scope="module")
 def diagnosis():
-    path = REPO / "benchmarks/dfvc_diagnosis.py"
-    spec = importlib.util.spec_from_file_location("dfvc_diagnosis", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("dfvc_diagnosis")
 
 
 def test_every_variant_changes_one_thing_against_the_reference(diagnosis):

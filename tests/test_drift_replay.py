@@ -1,21 +1,16 @@
 """benchmarks/drift_replay.py: a replayed run against a run the guard stopped live."""
 
-import importlib.util
 import json
 
 import pytest
-from helpers import REPO
+from helpers import load_benchmark
 
 from tfdeepclust.training.drift_guard import DriftRule
 
 
 @pytest.fixture(scope="module")
 def drift_replay():
-    path = REPO / "benchmarks/drift_replay.py"
-    spec = importlib.util.spec_from_file_location("drift_replay", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("drift_replay")
 
 
 def _run(deltas, accs, convergence):

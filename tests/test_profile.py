@@ -115,13 +115,9 @@ def test_operational_fields_and_presets():
 
 
 def test_summarize_labels_runs_recorded_before_the_profile_existed():
-    import importlib.util
+    from helpers import REPO, load_benchmark
 
-    from helpers import REPO
-
-    spec = importlib.util.spec_from_file_location("summarize", REPO / "benchmarks/summarize.py")
-    summarize = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(summarize)
+    summarize = load_benchmark("summarize")
     results = REPO / "benchmarks" / "results"
     load = lambda name: json.loads((results / name).read_text())  # noqa: E731
 

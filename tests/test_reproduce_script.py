@@ -4,13 +4,12 @@ The training script is replaced by a stand-in that writes a results JSON and exi
 the test asks for, so these tests check the sweep's bookkeeping in a second, not the training.
 """
 
-import importlib.util
 import json
 import sys
 
 import pytest
 
-from tests.helpers import REPO
+from tests.helpers import load_benchmark
 from tfdeepclust.training.time_limit import EXIT_TIME_LIMIT
 
 FAKE_TRAIN = """
@@ -30,9 +29,7 @@ sys.exit(int(os.environ.get(f"FAKE_RC_{seed}", "0")))
 
 @pytest.fixture()
 def reproduce(tmp_path, monkeypatch):
-    spec = importlib.util.spec_from_file_location("reproduce", REPO / "benchmarks/reproduce.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_benchmark("reproduce")
     (tmp_path / "train_asc2d.py").write_text(FAKE_TRAIN)
     monkeypatch.setattr(module, "ROOT", tmp_path)
     monkeypatch.setattr(module, "RESULTS", tmp_path / "results")

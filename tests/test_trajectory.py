@@ -1,18 +1,14 @@
 """benchmarks/trajectory.py: the per-refresh view of a results JSON."""
 
-import importlib.util
 import json
 
 import pytest
-from helpers import REPO
+from helpers import REPO, load_benchmark
 
 
 @pytest.fixture(scope="module")
 def trajectory():
-    spec = importlib.util.spec_from_file_location("trajectory", REPO / "benchmarks/trajectory.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("trajectory")
 
 
 def _run(accs, final_acc, n_iter):
