@@ -12,7 +12,9 @@ cut short keeps what it measured.
 Long budgets span several jobs: with ``--time-limit`` (after ``--``, as for the training
 scripts) the pretraining stops after the last epoch that ends in time, keeps its epoch backup in
 the snapshot folder and exits with code 75; the same command continues from that epoch, keeping
-the evaluations already in ``--out``.
+the evaluations already in ``--out``. With ``--portable FILE`` a stop also packs that backup into
+FILE (float16 weights, a few MB: small enough to commit), and a run that finds no backup but
+FILE continues from it on any machine, with fresh optimizers; the JSON records where it did.
 
 Example (the rest of the options go to the method's training-script parser):
     python benchmarks/pretrain_budget.py --method adec --eval-at 2500 5000 10000 20000 \
@@ -40,6 +42,11 @@ def main() -> int:
     p.add_argument("--eval-at", type=int, nargs="+", required=True, help="iterations")
     p.add_argument("--snapshot-dir", required=True, help="where weight snapshots go (not the repo)")
     p.add_argument("--out", required=True, help="results JSON")
+    p.add_argument(
+        "--portable",
+        help="packed backup (.npz) written when --time-limit stops the run and read when the "
+        "snapshot folder holds no backup (another machine)",
+    )
     p.add_argument("train_args", nargs=argparse.REMAINDER, help="training-script options after --")
     args = p.parse_args()
 
@@ -53,6 +60,7 @@ def main() -> int:
     from tfdeepclust.run_spec import resolve
     from tfdeepclust.runner import build_seeded, prepare_data
     from tfdeepclust.training.initialisation import initialise_clustering
+    from tfdeepclust.training.portable_backup import pack_backup, unpack_backup
     from tfdeepclust.training.time_limit import EXIT_TIME_LIMIT, TimeLimit, TimeLimitReached
 
     recipe = get_recipe(args.method)
@@ -76,7 +84,8 @@ def main() -> int:
     snap_dir = Path(args.snapshot_dir)
     snap_dir.mkdir(parents=True, exist_ok=True)
     weights = keras.Model(model.encoder.input, model.decoder(model.encoder.output))
-    previous = _previous_curve(Path(args.out), eval_at, common.seed, data.name)
+    old = _previous_run(Path(args.out), eval_at, common.seed, data.name)
+    previous = old.get("curve", [])
     result = {
         # As typed from the repository (no interpreter path): the command reruns anywhere.
         "benchmark": {"name": "pretrain_budget", "command": " ".join(["python", *sys.argv])},
@@ -88,6 +97,8 @@ def main() -> int:
         "steps_per_epoch": steps,
         "metrics": None,
         "curve": previous,
+        # Each continuation from a packed backup: its epoch (float16 weights, fresh optimizers).
+        "continued_from_portable": old.get("continued_from_portable", []),
         "wall_time_s": None,
         "git_sha": git_sha(),
         "versions": package_versions(),
@@ -139,6 +150,21 @@ def main() -> int:
 
     # Pretraining's epoch backup lives beside the snapshots, so a rerun continues it.
     cache = snap_dir / f"{recipe.name}_{data.name}_seed{common.seed}_pretraining.weights.h5"
+    backup = Path(f"{cache}.backup")
+    if (
+        args.portable
+        and not backup.is_dir()
+        and not cache.is_file()
+        and Path(args.portable).is_file()
+    ):
+        meta = unpack_backup(args.portable, backup)
+        result["continued_from_portable"].append({"epoch": meta["epoch"], "file": args.portable})
+        print(
+            f"[budget] continuing from the packed backup {args.portable} at epoch "
+            f"{meta['epoch']} (float16 weights, fresh optimizers)",
+            flush=True,
+        )
+        atomic_write_json(args.out, result)
     callbacks: list = [Evaluate()]
     if common.time_limit is not None:
         callbacks.append(TimeLimit(common.time_limit, "epoch", t_start))
@@ -146,20 +172,23 @@ def main() -> int:
         recipe.pretrain(model, cfg, common, data, cache, callbacks)
     except TimeLimitReached as e:
         print(f"stopped: {e}", flush=True)
+        if args.portable:
+            size = pack_backup(backup, args.portable)
+            print(f"[budget] packed the backup into {args.portable} ({size / 1e6:.1f} MB)")
         return EXIT_TIME_LIMIT
     return 0
 
 
-def _previous_curve(out: Path, eval_at: list[int], seed: int, dataset: str) -> list[dict]:
-    """The evaluations an earlier, interrupted run of the same benchmark wrote to ``out``."""
+def _previous_run(out: Path, eval_at: list[int], seed: int, dataset: str) -> dict:
+    """What an earlier, interrupted run of the same benchmark wrote to ``out`` ({} if none)."""
     import json
 
     if not out.is_file():
-        return []
+        return {}
     old = json.loads(out.read_text())
     if (old.get("eval_at"), old.get("seed"), old.get("dataset")) != (eval_at, seed, dataset):
         raise SystemExit(f"{out} holds another benchmark (eval_at, seed or data set differ)")
-    return old.get("curve", [])
+    return old
 
 
 if __name__ == "__main__":
