@@ -6,9 +6,11 @@ import dataclasses
 import json
 
 import numpy as np
+import pytest
 from helpers import tiny_images
 
 from tfdeepclust.config import CommonConfig
+from tfdeepclust.nn import precision
 from tfdeepclust.recipes.adec import RECIPE as ADEC
 from tfdeepclust.recipes.asc2d import RECIPE as ASC2D
 from tfdeepclust.recipes.dfvc import RECIPE as DFVC
@@ -34,16 +36,22 @@ def test_the_paper_budget_with_the_papers_text_is_paper_faithful():
         assert describe_profile(profile) == "paper-faithful"
 
 
-def test_asc2ds_default_recipe_lists_each_departure_from_the_text():
-    """The default recipe (augmented pretraining at 1e-3, UMAP + GMM start) is labelled as
-    what it is: every field it changes appears with the paper's value and the one used."""
+@pytest.mark.parametrize("bf16", [False, True])
+def test_asc2ds_default_recipe_lists_each_departure_from_the_text(bf16, monkeypatch):
+    """The default recipe (augmented pretraining at 1e-3, UMAP + GMM start, the discriminator
+    in bfloat16 where the CPU has it) is labelled as what it is: every field it changes appears
+    with the paper's value and the one used, the precision as resolved on this CPU."""
+    monkeypatch.setattr(precision, "cpu_has_bf16", lambda: bf16)
     data = tiny_images()
     common = resolve_budget(ASC2D, CommonConfig(dataset=data.name, budget="paper"), data.n_samples)
-    profile = paper_profile(ASC2D, common, ASC2D.config_cls(), data, {"stop_reason": "maxiter"})
+    cfg = resolve_method_config(ASC2D, ASC2D.config_cls(), common, data)
+    assert cfg.disc_precision == ("bfloat16" if bf16 else "float32")
+    profile = paper_profile(ASC2D, common, cfg, data, {"stop_reason": "maxiter"})
     assert profile["deviations"] == {
         "lr_pretrain": {"paper": 3e-3, "used": 1e-3},
         "augment": {"paper": "none", "used": "dec"},
         "init": {"paper": "kmeans", "used": "umap_gmm"},
+        **({"disc_precision": {"paper": "float32", "used": "bfloat16"}} if bf16 else {}),
     }
 
 

@@ -213,6 +213,7 @@ def test_quickstart_resolves_to_the_default_recipe_and_preset_paper_to_the_text(
         "augment": ("dec", "none"),
         "lr_pretrain": (1e-3, 3e-3),
         "init": ("umap_gmm", "kmeans"),
+        "disc_precision": ("auto", "float32"),
     }
     # The paper's Table 2 values are shared by both recipes.
     assert (paper.lambda1, paper.lambda2, paper.lambda3) == (0.5, 1e-4, 1e-5)

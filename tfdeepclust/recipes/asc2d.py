@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -10,6 +11,7 @@ import keras
 from tfdeepclust.config import CommonConfig
 from tfdeepclust.losses.dec import target_distribution
 from tfdeepclust.methods.asc2d import ASC2D, ASC2DHyperparameters
+from tfdeepclust.nn.precision import resolve_precision
 from tfdeepclust.recipes.base import AUGMENT_MODES, DECFamilyRecipe, require_images, self_train
 from tfdeepclust.training.initialisation import INIT_METHODS
 from tfdeepclust.training.pretrain import pretrain_autoencoder
@@ -34,6 +36,7 @@ class ASC2DConfig(ASC2DHyperparameters):
         "augment": "none",
         "lr_pretrain": 3e-3,
         "init": "kmeans",
+        "disc_precision": "float32",  # not in the text; its GPUs computed in float32
     }
     # Range rules beyond "finite, >= 0, counts >= 1" (tfdeepclust.validation).
     POSITIVE: ClassVar[tuple[str, ...]] = (
@@ -100,6 +103,11 @@ class ASC2DRecipe(DECFamilyRecipe):
             "common": {"pretrain_epochs": 500},
         },
     }
+
+    def resolve_config(self, cfg: ASC2DConfig, common: CommonConfig, data) -> ASC2DConfig:
+        """Resolves ``disc_precision=auto`` to what this CPU runs, so results, profile and
+        resume fingerprint name the precision actually used."""
+        return dataclasses.replace(cfg, disc_precision=resolve_precision(cfg.disc_precision))
 
     def build(self, cfg: ASC2DConfig, common: CommonConfig, data):
         require_images(data, "ASC2D")
