@@ -45,9 +45,11 @@ def replay_run(path: Path, rule) -> dict | None:
     }
     live = run["convergence"].get("drift_guard")
     if live:
-        # The guard ran with the run and its kept state is the reported result. A flip's
-        # refresh is not in the history (its state was discarded): its ACC is in the evidence.
-        flip = live.get("evidence", {}).get("flip_refresh") or {}
+        # The guard ran with the run and its kept state is the reported result. The refresh
+        # that stopped a flip or a rise is not in the history (its state was discarded): its
+        # ACC is in the evidence.
+        evidence = live.get("evidence", {})
+        flip = evidence.get("flip_refresh") or evidence.get("rise_refresh") or {}
         return {
             **row,
             "live": True,

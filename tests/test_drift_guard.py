@@ -10,7 +10,14 @@ import pytest
 from tfdeepclust.data.pipeline import make_train_dataset
 from tfdeepclust.methods.asc2d import ASC2D
 from tfdeepclust.training.checkpointing import CheckpointEvery, ClusteringCheckpoint
-from tfdeepclust.training.drift_guard import LABEL_FREE_KEYS, DriftRule, judge, replay
+from tfdeepclust.training.drift_guard import (
+    LABEL_FREE_KEYS,
+    DriftRule,
+    calmest_iteration,
+    judge,
+    replay,
+    window_medians,
+)
 from tfdeepclust.training.target_refresh import TargetRefresh
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
@@ -56,6 +63,34 @@ def test_a_flip_after_settling_restores_the_refresh_before_it():
     assert d["delta_label"] == 0.15
     # The median of the settled refreshes before it (0.8, 0.6, 0.5, 0.4 %).
     assert d["evidence"]["median_label_change_before"] == pytest.approx(0.0055)
+
+
+# Settles at 0.9 %, calmest at 0.6-0.7 %, then climbs back refresh by refresh with no single
+# jump large enough to be a flip (ADEC's default run on USPS: 1 % -> 5 -> 8 -> 11 % and empty
+# clusters).
+RISING = [0.03, 0.009, 0.008, 0.007, 0.006, 0.006, 0.007, 0.01, 0.015, 0.02, 0.025, 0.03, 0.035]
+
+
+def test_a_label_change_that_climbs_back_after_settling_is_a_rise_to_its_calmest_point():
+    history = _history(RISING, interval=30)
+    d = _first_decision(history)
+    assert d["rule"] == "rise" and d["iteration"] == 13 * 30
+    # Settled at refresh 2 (0.9 %); the first window of 5 from there, with the lowest median
+    # (0.7 %), ends at refresh 6.
+    assert d["restore_iteration"] == 6 * 30 and d["kept_index"] == 6
+    assert d["evidence"]["median_label_change_lowest"] == pytest.approx(0.007)
+    assert d["evidence"]["median_label_change_recent"] == pytest.approx(0.025)
+    assert calmest_iteration(history) == 180
+    assert window_medians(history)[0] == (180, pytest.approx(0.007))
+    # One refresh earlier the recent median (2 %) is still below 3x the lowest (2.1 %).
+    assert replay(_history(RISING[:-1], interval=30)) is None
+
+
+def test_a_settled_run_that_wanders_below_two_percent_is_no_rise():
+    rng = np.random.default_rng(3)
+    deltas = [0.02, 0.008] + list(rng.uniform(0.001, 0.018, 300))
+    decision = _first_decision(_history(deltas, interval=140))
+    assert decision is None or decision["rule"] == "plateau"
 
 
 def test_a_large_change_before_settling_or_a_small_one_after_is_no_flip():
@@ -178,3 +213,51 @@ def test_without_the_guard_the_flip_goes_on_record_and_training_continues():
     )
     assert cb.stop_reason_ == "maxiter" and cb.guard_decision_ is None
     assert cb.history_[3]["iteration"] == 12 and cb.history_[3]["delta_label"] > 0.2
+
+
+class _Scripted(TargetRefresh):
+    """TargetRefresh whose label changes after iteration 0 follow a script (the model trains)."""
+
+    def __init__(self, *args, script, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.script = script
+
+    def refresh(self, keep_targets=False):
+        delta = super().refresh(keep_targets)
+        it = self.history_[-1]["iteration"]
+        if it:
+            delta = self.history_[-1]["delta_label"] = self.script[it // self.update_interval - 1]
+        return delta
+
+
+class _Saved(keras.callbacks.Callback):
+    """The weights after each step's refresh, by iteration."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.m, self.saved = model, {}
+
+    def on_train_batch_end(self, batch, logs=None):
+        it = int(self.m.target_store.iteration.numpy())
+        self.saved.setdefault(it, [w.copy() for w in self.m.get_weights()])
+
+
+def test_a_live_rise_restores_the_calmest_refresh_and_records_what_it_discarded():
+    x = np.random.default_rng(0).random((60, 8, 8, 1)).astype("float32")
+    m = _tiny(x)
+    cb = _Scripted(
+        x, 4, 0.0, 80, verbose=0, collapse_patience=0, drift_guard=DriftRule(), script=RISING
+    )
+    saved = _Saved(m)
+    m.fit(
+        make_train_dataset(x, 15, 0), epochs=20, steps_per_epoch=4, callbacks=[cb, saved], verbose=0
+    )
+    assert cb.stop_reason_ == "drift"
+    d = cb.guard_decision_
+    assert (d["rule"], d["iteration"], d["restored_iteration"]) == ("rise", 52, 24)
+    assert int(m.target_store.iteration.numpy()) == 24 == cb.n_iter_
+    for a, b in zip(m.get_weights(), saved.saved[24], strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert cb.history_[-1]["iteration"] == 24 and cb.history_[-1]["drift_guard"] == d
+    assert d["evidence"]["rise_refresh"]["iteration"] == 52
+    assert [h["iteration"] for h in d["evidence"]["discarded_refreshes"]] == list(range(28, 52, 4))

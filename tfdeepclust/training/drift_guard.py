@@ -15,6 +15,12 @@ target refreshes (the label change between refreshes), never ACC/NMI:
 * **flip**: after settling, a refresh that changes at least ``flip_min`` of the labels and
   ``flip_factor`` times the median change of the refreshes before it is a flip. The state of
   the previous refresh (the last one judged good) is restored and the run stops.
+* **rise**: after settling, the label change climbs back instead of jumping: the median of the
+  last ``flip_baseline`` refreshes reaches ``flip_min`` and ``rise_factor`` times the lowest
+  such median since settling. Self-training is unravelling (ADEC's adversarial phase did this
+  on USPS: 1 % of the labels per refresh, then 5, 8, 11 % and empty clusters, with no single
+  refresh large enough to be a flip). The state at the end of the calmest window (the lowest
+  median) is restored and the run stops.
 
 Both decisions are pure functions of the refresh history (:func:`judge`), so the rule replays on
 any committed run (``benchmarks/drift_replay.py``) and is tested on synthetic histories.
@@ -43,6 +49,8 @@ class DriftRule:
     flip_min: float = 0.02  # a flip changes at least this fraction of the labels in one interval
     flip_factor: float = 5.0  # ... and this many times the median change of the last refreshes
     flip_baseline: int = 5  # refreshes the median is taken over
+    # A rise: the recent median label change is this many times its lowest since settling.
+    rise_factor: float = 3.0
 
 
 def _changes(history: list[dict]) -> list[tuple[int, float]]:
@@ -56,15 +64,42 @@ def _changes(history: list[dict]) -> list[tuple[int, float]]:
     return out
 
 
+def _settled_at(changes: list[tuple[int, float]], rule: DriftRule) -> int | None:
+    return next((i for i, (_, d) in enumerate(changes) if d < rule.settle), None)
+
+
+def window_medians(history: list[dict], rule: DriftRule = DriftRule()) -> list[tuple[int, float]]:
+    """(iteration, median label change of the ``flip_baseline`` refreshes ending there) for
+    every refresh since the run settled that closes a full window."""
+    changes = _changes(history)
+    start = _settled_at(changes, rule)
+    if start is None:
+        return []
+    b = rule.flip_baseline
+    deltas = [d for _, d in changes[start:]]
+    return [
+        (changes[start + i][0], statistics.median(deltas[i - b + 1 : i + 1]))
+        for i in range(b - 1, len(deltas))
+    ]
+
+
+def calmest_iteration(history: list[dict], rule: DriftRule = DriftRule()) -> int | None:
+    """The refresh that ends the window with the lowest median label change since settling (the
+    first, on ties): the state a rise restores. None before the first full window."""
+    medians = window_medians(history, rule)
+    return min(medians, key=lambda m: m[1])[0] if medians else None
+
+
 def judge(history: list[dict], rule: DriftRule = DriftRule()) -> dict | None:
     """The guard's decision after the last refresh of ``history``.
 
     Returns:
-        None (train on), or ``{"rule": "plateau" | "flip", "iteration", "delta_label",
-        "evidence": {...}}``; a flip also names ``restore_iteration``, the refresh before it.
+        None (train on), or ``{"rule": "plateau" | "flip" | "rise", "iteration",
+        "delta_label", "evidence": {...}}``; a flip also names ``restore_iteration``, the
+        refresh before it, and a rise the refresh that ends its calmest window.
     """
     changes = _changes(history)
-    settled_at = next((i for i, (_, d) in enumerate(changes) if d < rule.settle), None)
+    settled_at = _settled_at(changes, rule)
     if settled_at is None:
         return None
     it, delta = changes[-1]
@@ -78,6 +113,22 @@ def judge(history: list[dict], rule: DriftRule = DriftRule()) -> dict | None:
                 "delta_label": delta,
                 "restore_iteration": changes[-2][0],
                 "evidence": {"median_label_change_before": baseline, **asdict(rule)},
+            }
+    medians = window_medians(history, rule)
+    if medians:
+        calm_it, low = min(medians, key=lambda m: m[1])
+        recent = medians[-1][1]
+        if recent >= max(rule.flip_min, rule.rise_factor * low):
+            return {
+                "rule": "rise",
+                "iteration": it,
+                "delta_label": delta,
+                "restore_iteration": calm_it,
+                "evidence": {
+                    "median_label_change_recent": recent,
+                    "median_label_change_lowest": low,
+                    **asdict(rule),
+                },
             }
     settled = [d for _, d in changes[settled_at:]]
     interval = changes[-1][0] - changes[-2][0] if len(changes) > 1 else 1
@@ -113,4 +164,11 @@ def replay(history: list[dict], rule: DriftRule = DriftRule()) -> dict | None:
     return None
 
 
-__all__ = ["LABEL_FREE_KEYS", "DriftRule", "judge", "replay"]
+__all__ = [
+    "LABEL_FREE_KEYS",
+    "DriftRule",
+    "calmest_iteration",
+    "judge",
+    "replay",
+    "window_medians",
+]

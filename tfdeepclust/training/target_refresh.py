@@ -23,14 +23,18 @@ from tfdeepclust.config import DEFAULT_COLLAPSE_PATIENCE
 from tfdeepclust.distribute import agree_with_chief
 from tfdeepclust.losses.dec import target_distribution
 from tfdeepclust.metrics import label_free_metrics, supervised_metrics
-from tfdeepclust.training.drift_guard import DriftRule, judge
+from tfdeepclust.training.drift_guard import DriftRule, calmest_iteration, judge
 from tfdeepclust.training.progress import RateClock, print_every
 
 # TargetStore.stopped values: why a finished run stopped (a resumed run reports it, and does
 # not train on unless the rule that stopped it was relaxed).
 RUNNING, STOPPED_TOL, STOPPED_COLLAPSED, STOPPED_PLATEAU, STOPPED_FLIP = 0, 1, 2, 3, 4
 # The drift guard's stops (training/drift_guard.py): its rule name -> stop reason and flag.
-GUARD_STOPS = {"plateau": ("plateau", STOPPED_PLATEAU), "flip": ("drift", STOPPED_FLIP)}
+GUARD_STOPS = {
+    "plateau": ("plateau", STOPPED_PLATEAU),
+    "flip": ("drift", STOPPED_FLIP),
+    "rise": ("drift", STOPPED_FLIP),  # a slower drift: the same stop, the same resume rule
+}
 # Refresh figures written as TensorBoard scalars (``refresh/<key>``) when a writer is set.
 SUMMARY_KEYS = (
     "delta_label",
@@ -117,6 +121,7 @@ class TargetRefresh(keras.callbacks.Callback):
         self.drift_guard = drift_guard
         self.guard_decision_: dict | None = None
         self._good_state = None  # the state at the last refresh the guard accepted
+        self._calm_state = None  # the state at the end of the calmest window (a rise's restore)
         if update_interval < 1:
             raise ValueError(f"update_interval must be >= 1, got {update_interval}")
         if collapse_patience < 0:
@@ -245,7 +250,8 @@ class TargetRefresh(keras.callbacks.Callback):
                 self._keep_good_state()
 
     def _keep_good_state(self) -> None:
-        """Copies what a flip would restore: all weights and the target store."""
+        """Copies what a flip would restore (all weights and the target store), and what a rise
+        would when this refresh ends the calmest window so far."""
         if self.drift_guard is None:
             return
         store = self.store
@@ -255,21 +261,36 @@ class TargetRefresh(keras.callbacks.Callback):
             "labels_prev": store.labels_prev.numpy(),
             "iteration": int(store.iteration.numpy()),
         }
+        if calmest_iteration(self.history_, self.drift_guard) == self._good_state["iteration"]:
+            self._calm_state = self._good_state
 
     def _guard_stop(self, decision: dict) -> None:
-        """Ends the run on the guard's decision; a flip first restores the last good state."""
+        """Ends the run on the guard's decision; a flip first restores the last good state, a
+        rise the state at the end of its calmest window."""
         reason, _ = GUARD_STOPS[decision["rule"]]
-        if decision["rule"] == "flip" and self._good_state is not None:
-            good = self._good_state
+        # A flip restores the refresh before it; a rise its calmest refresh, if this process
+        # kept it (a run resumed after that refresh stops where it is).
+        good = {"flip": self._good_state, "rise": self._calm_state}.get(decision["rule"])
+        if (
+            decision["rule"] == "rise"
+            and good
+            and good["iteration"] != decision["restore_iteration"]
+        ):
+            good = None
+        if good is not None:
             self.model.set_weights(good["weights"])
             self.store.p.assign(good["p"])
             self.store.labels_prev.assign(good["labels_prev"])
             self.store.iteration.assign(good["iteration"])
             self.n_iter_ = good["iteration"]
             decision = {**decision, "restored_iteration": good["iteration"]}
-            # The history ends with the restored state; the flip's figures are the evidence.
-            flip_entry = self.history_.pop()
-            decision["evidence"] = {**decision["evidence"], "flip_refresh": flip_entry}
+            # The history ends with the restored state; the later refreshes are the evidence.
+            later = [h for h in self.history_ if h["iteration"] > good["iteration"]]
+            self.history_[:] = [h for h in self.history_ if h["iteration"] <= good["iteration"]]
+            key = f"{decision['rule']}_refresh"  # flip_refresh / rise_refresh
+            decision["evidence"] = {**decision["evidence"], key: later[-1]}
+            if len(later) > 1:
+                decision["evidence"]["discarded_refreshes"] = later[:-1]
         self.guard_decision_ = decision
         self.history_[-1]["drift_guard"] = decision
         if self.verbose:
