@@ -151,6 +151,28 @@ def test_adec_discriminator_step_changes_only_discriminator():
     assert all(_changed(disc, m.discriminator.trainable_weights))
 
 
+def test_the_discriminator_warm_up_trains_only_the_discriminator():
+    m, x = _adec()
+    others = _snap(
+        m.encoder.trainable_weights + m.decoder.trainable_weights + m.clustering.trainable_weights
+    )
+    disc = _snap(m.discriminator.trainable_weights)
+    batches = tf.data.Dataset.from_tensor_slices((x, np.arange(len(x)))).batch(8).repeat()
+    out = m.warm_up_discriminator(batches, 5)
+    assert out["iterations"] == 5 and int(m.d_optimizer.iterations.numpy()) == 5
+    assert np.isfinite(out["d_loss_first"]) and np.isfinite(out["d_loss_last"])
+    assert not any(
+        _changed(
+            others,
+            m.encoder.trainable_weights
+            + m.decoder.trainable_weights
+            + m.clustering.trainable_weights,
+        )
+    )
+    assert all(_changed(disc, m.discriminator.trainable_weights))
+    assert int(m.encoder_optimizer.iterations.numpy()) == 0
+
+
 def test_reconstruction_gradient_never_reaches_the_encoder():
     m, x = _adec()
     with tf.GradientTape() as tape:

@@ -13,7 +13,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "dataset, extra, n", [("usps", ["--subset", "600"], 600), ("mice_protein", [], 1080)]
+    "dataset, extra, n",
+    [("usps", ["--subset", "600"], 600), ("mice_protein", ["--disc-warmup", "7"], 1080)],
 )
 def test_quick_adec_run_and_export(tmp_path, dataset, extra, n):
     args = [
@@ -38,6 +39,11 @@ def test_quick_adec_run_and_export(tmp_path, dataset, extra, n):
     assert res["method"] == "adec" and res["dataset"] == dataset and res["n_samples"] == n
     assert res["config"]["adec.mode"] == "adec" and res["config"]["adec.adv_weight"] == 1.0
     assert res["pretrain"]["iterations"] > 0
+    if "--disc-warmup" in extra:  # D alone before the joint phase, on the record
+        warmup = res["disc_warmup"]
+        assert warmup["iterations"] == 7 and np.isfinite(warmup["d_loss_last"])
+    else:
+        assert "disc_warmup" not in res
     assert sum(res["label_free"]["cluster_sizes"]) == n
     # FR/FD diagnostics at every refresh (labels exist), plotted like the paper's Figs. 7-8.
     diag = res["diagnostics"]

@@ -74,6 +74,7 @@ def assemble_results(
         "pretrain": pre,
         "history": clus.get("history", []),
         "diagnostics": clus.get("diagnostics", []),
+        **({"disc_warmup": clus["disc_warmup"]} if "disc_warmup" in clus else {}),
         "epoch_losses": clus.get("epoch_losses", {}),
         "data_info": data.info,
         "versions": package_versions(),

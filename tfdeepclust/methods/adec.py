@@ -308,6 +308,26 @@ class ADEC(SelfTrainedMLP):
     def combine(self, l_kl, own):
         return l_kl + self.adv_weight * own
 
+    def warm_up_discriminator(self, batches: tf.data.Dataset, iterations: int) -> dict:
+        """Eq. 12 alone for ``iterations`` batches before the joint phase: the discriminator
+        learns real against decoded samples while encoder and decoder stay as pretrained.
+
+        Args:
+            batches: Yields ``(x, sample_id)`` batches (the clustering phase's pipeline).
+            iterations: Discriminator steps.
+
+        Returns:
+            ``{"iterations", "d_loss_first", "d_loss_last"}``.
+        """
+
+        @tf.function
+        def step(x):
+            x_rec = self.decoder(self.encoder(x, training=False), training=False)
+            return self._discriminator_step(x, ops.stop_gradient(x_rec))
+
+        losses = [float(step(x)) for x, _ in batches.take(iterations)]
+        return {"iterations": len(losses), "d_loss_first": losses[0], "d_loss_last": losses[-1]}
+
     def _discriminator_step(self, x, x_rec_flat):
         weights = self.discriminator.trainable_weights
         with tf.GradientTape() as tape:

@@ -66,6 +66,7 @@ class ADECConfig(ADECHyperparameters):
         *ADECHyperparameters.ZERO_MEANS,
         "diagnostics_every",
         "pretrain_iters",
+        "disc_warmup",
     )
     FRACTIONS: ClassVar[tuple[str, ...]] = ("momentum", "pretrain_momentum")
 
@@ -75,6 +76,9 @@ class ADECConfig(ADECHyperparameters):
     # setting for all three networks; a decoder pretrained at SGD 1.0 lags at 0.01 (RESULTS.md).
     lr_decoder: float | None = None
     lr_disc: float | None = None  # [CHOICE] discriminator rate (None: lr_cluster)
+    # [CHOICE] discriminator-only iterations before the ADEC phase (§4.2: the discriminator
+    # "should be sufficiently trained before updating the encoder"; its count was lost); 0: none
+    disc_warmup: int = 0
     # pretraining iterations when --pretrain-epochs is not given (the paper budget); None: the
     # data set's, 130k for images [REF:DynAE], 5k for Mice Protein, 1k for Reuters-10K [CHOICE]
     pretrain_iters: int | None = None
@@ -267,6 +271,20 @@ class ADECRecipe(DECFamilyRecipe):
             diag = FeatureDiagnostics(
                 data.x, data.y, np.sort(probe), cfg.diagnostics_every or common.update_interval
             )
+        warmup = None
+        if cfg.disc_warmup and model.mode == "adec" and history is None:  # not on a resume
+            batches = make_train_dataset(
+                data.x,
+                common.batch_size,
+                common.seed,
+                augmenter=self.augmenter(cfg, common, data),
+            )
+            warmup = model.warm_up_discriminator(batches, cfg.disc_warmup)
+            print(
+                f"[cluster] discriminator warm-up: {cfg.disc_warmup} iterations, d_loss "
+                f"{warmup['d_loss_first']:.3f} -> {warmup['d_loss_last']:.3f}",
+                flush=True,
+            )
         # Each step takes (1 + n_aux) batches: one joint iteration + the auxiliary decoder steps.
         out = self_train(
             self,
@@ -281,6 +299,8 @@ class ADECRecipe(DECFamilyRecipe):
             augmenter=self.augmenter(cfg, common, data),
         )
         out["diagnostics"] = diag.history_ if diag else []
+        if warmup is not None:
+            out["disc_warmup"] = warmup
         return out
 
 
