@@ -30,6 +30,20 @@ def _data() -> tf.data.Dataset:
     return tf.data.Dataset.from_tensor_slices(x).batch(16).repeat()
 
 
+def _fit(model, epochs: int, backup_dir, *callbacks) -> None:
+    """4 steps per epoch with a BackupAndRestore folder (first, so later callbacks see a
+    restored state)."""
+    backup = keras.callbacks.BackupAndRestore(str(backup_dir), delete_checkpoint=False)
+    model.fit(
+        _data(),
+        epochs=epochs,
+        steps_per_epoch=4,
+        verbose=0,
+        shuffle=False,
+        callbacks=[backup, *callbacks],
+    )
+
+
 class _Record(keras.callbacks.Callback):
     """What the fit started from (after BackupAndRestore, which runs first) and which epochs ran."""
 
@@ -48,14 +62,7 @@ def test_a_fit_continues_from_a_packed_backup_with_float16_weights_and_fresh_opt
     tmp_path,
 ):
     first = _acai(seed=0)
-    first.fit(
-        _data(),
-        epochs=2,
-        steps_per_epoch=4,
-        verbose=0,
-        shuffle=False,
-        callbacks=[keras.callbacks.BackupAndRestore(str(tmp_path / "b"), delete_checkpoint=False)],
-    )
+    _fit(first, 2, tmp_path / "b")
     trained = [w.numpy().copy() for w in first.weights]
     assert int(first.optimizer.iterations.numpy()) == 8  # moments exist and are not zero
 
@@ -67,17 +74,7 @@ def test_a_fit_continues_from_a_packed_backup_with_float16_weights_and_fresh_opt
     }
 
     second, record = _acai(seed=7), _Record()  # other initial weights: the restore must set them
-    second.fit(
-        _data(),
-        epochs=3,
-        steps_per_epoch=4,
-        verbose=0,
-        shuffle=False,
-        callbacks=[
-            keras.callbacks.BackupAndRestore(str(tmp_path / "elsewhere"), delete_checkpoint=False),
-            record,
-        ],
-    )
+    _fit(second, 3, tmp_path / "elsewhere", record)
     assert record.epochs == [2]  # epochs 0 and 1 came from the backup
     assert len(record.start) == len(trained)
     for got, want in zip(record.start, trained, strict=True):
