@@ -87,6 +87,8 @@ def test_a_fit_continues_from_a_packed_backup_with_float16_weights_and_fresh_opt
 
 def test_weights_round_trip_through_a_packed_file(tmp_path):
     model = _acai(seed=1)
+    big = model.encoder.weights[0]
+    big.assign(big.numpy() + 1e6)  # beyond float16's range: kept exactly
     model.encoder.save_weights(tmp_path / "enc.weights.h5")
     pack_weights(tmp_path / "enc.weights.h5", tmp_path / "enc.npz", {"note": "x"})
     assert unpack_weights(tmp_path / "enc.npz", tmp_path / "back.weights.h5") == {"note": "x"}
@@ -94,3 +96,4 @@ def test_weights_round_trip_through_a_packed_file(tmp_path):
     other.load_weights(tmp_path / "back.weights.h5")
     for got, want in zip(other.weights, model.encoder.weights, strict=True):
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-3, atol=1e-4)
+    np.testing.assert_array_equal(other.weights[0].numpy(), big.numpy())

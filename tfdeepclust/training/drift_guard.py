@@ -22,7 +22,7 @@ target refreshes (the label change between refreshes), never ACC/NMI:
   refresh large enough to be a flip). The state at the end of the calmest window (the lowest
   median) is restored and the run stops.
 
-Both decisions are pure functions of the refresh history (:func:`judge`), so the rule replays on
+The decisions are pure functions of the refresh history (:func:`judge`), so the rule replays on
 any committed run (``benchmarks/drift_replay.py``) and is tested on synthetic histories.
 """
 

@@ -31,9 +31,12 @@ def _is_optimizer_path(path: str) -> bool:
     return path.split("/", 1)[0].endswith("optimizer")
 
 
-def pack_weights(h5_path: str | os.PathLike, out: str | os.PathLike, extra: dict | None = None):
-    """Writes a Keras ``.weights.h5`` file as a compressed ``.npz``: float weights in float16,
-    other arrays exactly, optimizer arrays as shapes only. ``extra`` (JSON) rides along.
+def pack_weights(
+    h5_path: str | os.PathLike, out: str | os.PathLike, extra: dict | None = None
+) -> int:
+    """Writes a Keras ``.weights.h5`` file as a compressed ``.npz``: float weights in float16
+    (exactly where a value exceeds float16's range), other arrays exactly, optimizer arrays as
+    shapes only. ``extra`` (JSON) rides along.
 
     Returns:
         The number of bytes written.
@@ -50,7 +53,11 @@ def pack_weights(h5_path: str | os.PathLike, out: str | os.PathLike, extra: dict
         entry["shape"] = list(obj.shape)
         if _is_optimizer_path(name) and obj.ndim > 0:
             entry["storage"] = "zeros"  # fresh moments: only the shape is needed
-        elif np.issubdtype(obj.dtype, np.floating) and obj.ndim > 0:
+        elif (
+            np.issubdtype(obj.dtype, np.floating)
+            and obj.ndim > 0
+            and np.all(np.abs(value) <= np.finfo(np.float16).max)
+        ):
             entry["storage"] = "float16"
             arrays[f"a{len(arrays)}"] = np.asarray(value, np.float16)
             entry["key"] = f"a{len(arrays) - 1}"
