@@ -100,8 +100,9 @@ def _adec(mode="adec", **kw):
     return m, x
 
 
-def test_adec_step_counters_and_routing():
-    m, x = _adec(n_aux=2)
+@pytest.mark.parametrize("fakes", ["reconstruction", "interpolation"])
+def test_adec_step_counters_and_routing(fakes):
+    m, x = _adec(n_aux=2, disc_fakes=fakes)
     enc, mu = _snap(m.encoder.trainable_weights), _snap(m.clustering.trainable_weights)
     dec, disc = _snap(m.decoder.trainable_weights), _snap(m.discriminator.trainable_weights)
     m.train_on_batch(x[:24], np.arange(24))  # 8 joint + 2 x 8 auxiliary samples
@@ -147,6 +148,42 @@ def test_adec_discriminator_step_changes_only_discriminator():
     tf.function(m._discriminator_step)(tf.constant(x[:8]), xr)
     assert not any(_changed(others, _not_discriminator(m)))
     assert all(_changed(disc, m.discriminator.trainable_weights))
+
+
+def test_interpolation_fakes_are_decoded_mixes_of_partner_embeddings():
+    m, x = _adec(disc_fakes="interpolation")
+    z = m.encoder(x[:8])
+    x_rec = m.decoder(z)
+    fakes = m.discriminator_fakes(z, x_rec).numpy()
+    assert fakes.shape == tuple(x_rec.shape)
+    assert np.abs(fakes - x_rec.numpy()).max() > 1e-4  # not the reconstructions
+    # A batch that is its own reversal pairs each sample with an identical partner: every mix
+    # is the sample's own embedding, so the fakes are its reconstructions.
+    sym = np.concatenate([x[:4], x[:4][::-1]])
+    z_sym = m.encoder(sym)
+    np.testing.assert_allclose(
+        m.discriminator_fakes(z_sym, m.decoder(z_sym)).numpy(), m.decoder(z_sym).numpy(), atol=1e-5
+    )
+    # The reconstruction reading hands the reconstructions through.
+    m_rec, _ = _adec()
+    np.testing.assert_array_equal(m_rec.discriminator_fakes(z, x_rec).numpy(), x_rec.numpy())
+
+
+def test_interpolation_fakes_follow_the_seed():
+    draws, decoder = [], None
+    z = tf.constant(np.random.default_rng(0).normal(size=(8, SMALL["latent_dim"])), "float32")
+    for seed in (3, 3, 4):
+        m = build_adec_family("adec", (6, 6, 1), 3, seed=seed, disc_fakes="interpolation", **SMALL)
+        decoder = decoder or m.decoder.get_weights()
+        m.decoder.set_weights(decoder)  # only the draws may differ
+        draws.append(m.discriminator_fakes(z, m.decoder(z)).numpy())
+    np.testing.assert_array_equal(draws[0], draws[1])
+    assert np.abs(draws[0] - draws[2]).max() > 0
+
+
+def test_an_unknown_fake_source_fails_at_construction():
+    with pytest.raises(ValueError, match="disc_fakes"):
+        build_adec_family("adec", (4,), 2, disc_fakes="noise")
 
 
 def test_the_discriminator_warm_up_trains_only_the_discriminator():

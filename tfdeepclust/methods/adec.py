@@ -31,7 +31,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from tfdeepclust.losses.acai import mse_per_element
+from tfdeepclust.losses.acai import interpolate, mse_per_element, sample_alpha
 from tfdeepclust.losses.adversarial import (
     GEN_LOSSES,
     check_gen_loss,
@@ -39,12 +39,14 @@ from tfdeepclust.losses.adversarial import (
     generator_loss,
 )
 from tfdeepclust.losses.dec import kl_clustering_loss
-from tfdeepclust.losses.reduction import update_trackers
+from tfdeepclust.losses.reduction import local_rows, num_replicas, update_trackers
 from tfdeepclust.methods.base import DeepClusteringModel
 from tfdeepclust.nn.clustering import ClusteringLayer
 from tfdeepclust.nn.mlp_autoencoder import build_mlp, build_mlp_autoencoder
 
 MODES = ("adec", "dec", "idec")
+# What the discriminator learns to tell from real data (Eq. 12: "those generated randomly").
+DISC_FAKES = ("reconstruction", "interpolation")
 
 
 @dataclass
@@ -55,7 +57,11 @@ class ADECHyperparameters:
     extends this class with the training options.
     """
 
-    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"mode": MODES, "gen_loss": GEN_LOSSES}
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "mode": MODES,
+        "gen_loss": GEN_LOSSES,
+        "disc_fakes": DISC_FAKES,
+    }
     # Range rules beyond "finite, >= 0, counts >= 1" (tfdeepclust.validation).
     POSITIVE: ClassVar[tuple[str, ...]] = ("alpha",)
     ZERO_MEANS: ClassVar[tuple[str, ...]] = ("n_aux",)
@@ -68,6 +74,10 @@ class ADECHyperparameters:
     # [PAPER] the paper has no weight on the adversarial term (Eq. 10); other values: ablation
     adv_weight: float = 1.0
     gen_loss: str = "nonsaturating"  # [CHOICE] generator loss: -log D or minimax log(1 - D)
+    # [CHOICE] Eq. 12's fakes ("generated randomly"): reconstruction = the batch's decoded
+    # embeddings; interpolation = decoded random interpolations of the batch's embeddings (α as
+    # in the ACAI pretraining). The encoder's term (Eq. 10) is on the reconstructions either way
+    disc_fakes: str = "reconstruction"
     n_aux: int = 5  # [CHOICE] auxiliary decoder-only steps per joint iteration
     idec_gamma: float = 0.01  # [PAPER §5.3.2] IDEC*: L_r + γ L_c
     kernel_initializer: str = "dec_uniform"  # [REF:DEC-keras] U(±sqrt(1/fan_in)); or a Keras name
@@ -87,6 +97,7 @@ class SelfTrainedMLP(DeepClusteringModel):
         n_clusters: K.
         hp: :class:`ADECHyperparameters` (or the recipe's config, which extends it); any of its
             fields may also be given as a keyword, e.g. ``ADEC(shape, 10, n_aux=1)``.
+        seed: Seeds the random draws of a step (ADEC's interpolation coefficients).
     """
 
     method_name = "adec"
@@ -96,8 +107,11 @@ class SelfTrainedMLP(DeepClusteringModel):
 
     hyperparameters_cls = ADECHyperparameters
 
-    def __init__(self, input_shape, n_clusters: int, hp=None, **kwargs):
+    def __init__(self, input_shape, n_clusters: int, hp=None, seed: int = 0, **kwargs):
         super().__init__(input_shape, n_clusters, hp, **kwargs)
+        self.seed = int(seed)
+        # Created by all three so that their checkpoints keep one layout.
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
         # The class is the algorithm: its mode is recorded whatever the options said.
         self.hp = hp = dataclasses.replace(self.hp, mode=self.mode)
         self.latent_dim = int(hp.latent_dim)
@@ -204,6 +218,9 @@ class SelfTrainedMLP(DeepClusteringModel):
         """The encoder loss from KL and :meth:`self_supervision_loss` (for the diagnostics)."""
         raise NotImplementedError
 
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
     @classmethod
     def from_config(cls, config):
         """The class the config's ``mode`` names (configs written before the split have one)."""
@@ -275,6 +292,9 @@ class ADEC(SelfTrainedMLP):
         self.adv_weight = float(self.hp.adv_weight)
         self.gen_loss = check_gen_loss(self.hp.gen_loss)
         self.n_aux = int(self.hp.n_aux)
+        if self.hp.disc_fakes not in DISC_FAKES:
+            raise ValueError(f"disc_fakes must be one of {DISC_FAKES}, got {self.hp.disc_fakes!r}")
+        self.disc_fakes = self.hp.disc_fakes
 
     def optimizers_by_name(self) -> dict:
         return {
@@ -286,8 +306,8 @@ class ADEC(SelfTrainedMLP):
     def encoder_loss(self, x, z, l_kl, logs, tape):
         x_rec = self.decoder(z, training=True)
         logs["l_rec"] = mse_per_element(x, x_rec)
-        with tape.stop_recording():  # Eq. 12: D on real vs the current decoded batch
-            logs["d_loss"] = self._discriminator_step(x, ops.stop_gradient(x_rec))
+        with tape.stop_recording():  # Eq. 12
+            logs["d_loss"] = self._discriminator_step(x, self.discriminator_fakes(z, x_rec))
         fake_logits = self.discriminator(self.as_input(x_rec), training=False)
         logs["l_adv"] = generator_loss(fake_logits, self.gen_loss)
         return self.combine(l_kl, logs["l_adv"])  # Eq. 10
@@ -322,11 +342,24 @@ class ADEC(SelfTrainedMLP):
 
         @tf.function
         def step(x):
-            x_rec = self.decoder(self.encoder(x, training=False), training=False)
-            return self._discriminator_step(x, ops.stop_gradient(x_rec))
+            z = self.encoder(x, training=False)
+            x_rec = self.decoder(z, training=False)
+            return self._discriminator_step(x, self.discriminator_fakes(z, x_rec))
 
         losses = [float(step(x)) for x, _ in batches.take(iterations)]
         return {"iterations": len(losses), "d_loss_first": losses[0], "d_loss_last": losses[-1]}
+
+    def discriminator_fakes(self, z, x_rec):
+        """Eq. 12's generated samples (flat, no gradient) for the batch embedded as ``z`` and
+        decoded as ``x_rec``: ``x_rec`` itself, or the decodings of α z_i + (1 - α) z_π(i) with
+        α ∈ [0, 0.5] drawn per sample (the ACAI pretraining's interpolants)."""
+        if self.disc_fakes == "reconstruction":
+            return ops.stop_gradient(x_rec)
+        batch = ops.shape(z)[0]
+        u = keras.random.uniform((batch * num_replicas(),), seed=self.seed_generator)
+        alpha = local_rows(sample_alpha(u, "acai"), batch)
+        mixed = interpolate(ops.stop_gradient(z), alpha)
+        return ops.stop_gradient(self.decoder(mixed, training=False))
 
     def _discriminator_step(self, x, x_rec_flat):
         weights = self.discriminator.trainable_weights

@@ -151,7 +151,9 @@ class ADECRecipe(DECFamilyRecipe):
             )
         self.pretrain_optimizer(cfg)
         self.augmenter(cfg, common, data)
-        model = build_adec_family(cfg.mode, data.x.shape[1:], data.n_clusters, hp=cfg)
+        model = build_adec_family(
+            cfg.mode, data.x.shape[1:], data.n_clusters, hp=cfg, seed=common.seed
+        )
 
         def sgd(lr: float | None):
             return keras.optimizers.SGD(cfg.lr_cluster if lr is None else lr, momentum=cfg.momentum)
