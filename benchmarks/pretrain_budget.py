@@ -100,6 +100,9 @@ def main() -> int:
         "curve": previous,
         # Each continuation from a packed backup: its epoch (float16 weights, fresh optimizers).
         "continued_from_portable": old.get("continued_from_portable", []),
+        # Training time up to a time-limited stop (its backup's epoch): a continuation counts on
+        # from it, not from the last evaluation, so the time in between is not lost.
+        "stopped_at": old.get("stopped_at"),
         "wall_time_s": None,
         "git_sha": git_sha(),
         "versions": package_versions(),
@@ -110,7 +113,14 @@ def main() -> int:
         def __init__(self):
             super().__init__()
             self.iteration = None
-            self.train_time = previous[-1]["train_time_s"] if previous else 0.0
+            stopped = result["stopped_at"]
+            self.train_time = (
+                stopped["train_time_s"]
+                if stopped
+                else previous[-1]["train_time_s"]
+                if previous
+                else 0.0
+            )
             self._t = time.perf_counter()
 
         def on_epoch_begin(self, epoch, logs=None):
@@ -141,6 +151,7 @@ def main() -> int:
                 "snapshot": str(snap),
             }
             result["curve"].append(row)
+            result["stopped_at"] = None  # this row's time supersedes an earlier stop's
             result["metrics"] = {k: row[k] for k in ("acc", "nmi", "ari")}
             result["wall_time_s"] = round(time.perf_counter() - t_start, 1)
             atomic_write_json(args.out, result)
@@ -166,13 +177,17 @@ def main() -> int:
             flush=True,
         )
         atomic_write_json(args.out, result)
-    callbacks: list = [Evaluate()]
+    evaluate = Evaluate()
+    callbacks: list = [evaluate]
     if common.time_limit is not None:
         callbacks.append(TimeLimit(common.time_limit, "epoch", t_start))
     try:
         recipe.pretrain(model, cfg, common, data, cache, callbacks)
     except TimeLimitReached as e:
         print(f"stopped: {e}", flush=True)
+        evaluate.train_time += time.perf_counter() - evaluate._t
+        result["stopped_at"] = {"train_time_s": round(evaluate.train_time, 1)}
+        atomic_write_json(args.out, result)
         if args.portable:
             size = pack_backup(backup, args.portable)
             print(f"[budget] packed the backup into {args.portable} ({size / 1e6:.1f} MB)")

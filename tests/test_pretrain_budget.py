@@ -34,7 +34,10 @@ def test_a_time_limited_curve_continues_where_it_stopped(tmp_path):
     first = run_python(*cmd, "--time-limit", "1")
     assert first.returncode == EXIT_TIME_LIMIT, first.stdout[-2000:] + first.stderr[-2000:]
     assert "rerun the same command to continue from epoch 2" in first.stdout
-    assert [r["iteration"] for r in json.loads(out.read_text())["curve"]] == [4]
+    stopped = json.loads(out.read_text())
+    assert [r["iteration"] for r in stopped["curve"]] == [4]
+    # The time to the stop is kept, so the continuation counts on from it.
+    assert stopped["stopped_at"]["train_time_s"] >= stopped["curve"][0]["train_time_s"]
     for _ in range(4):
         proc = run_python(*cmd, "--time-limit", "1")
         if proc.returncode == 0:
@@ -47,6 +50,8 @@ def test_a_time_limited_curve_continues_where_it_stopped(tmp_path):
     assert len(list((tmp_path / "snaps").glob("*_it12.weights.h5"))) == 1
     times = [r["train_time_s"] for r in curve]
     assert times == sorted(times)  # training time accumulates across the jobs
+    assert times[1] >= stopped["stopped_at"]["train_time_s"]
+    assert json.loads(out.read_text())["stopped_at"] is None
     # Finished: the cached pretraining makes a rerun a no-op that keeps the curve.
     again = run_python(*cmd)
     assert again.returncode == 0 and json.loads(out.read_text())["curve"] == curve
