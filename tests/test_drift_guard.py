@@ -93,8 +93,24 @@ def test_a_settled_run_that_wanders_below_two_percent_is_no_rise():
     assert decision is None or decision["rule"] == "plateau"
 
 
+def test_a_blow_up_before_settling_is_a_flip_once_a_baseline_exists():
+    """ADEC's adversarial phase on USPS (DEC-DA's embedding, interpolation fakes): 1-2 % of the
+    labels per refresh, then 11.5 %; the state of the refresh before is kept."""
+    deltas = [0.024, 0.016, 0.014, 0.010, 0.020, 0.115, 0.419]
+    d = _first_decision(_history(deltas))
+    assert d["rule"] == "flip" and d["iteration"] == 6 * 30 and d["restore_iteration"] == 5 * 30
+    assert d["evidence"]["before_settling"] is True
+    assert d["evidence"]["median_label_change_before"] == pytest.approx(0.016)
+    # With fewer than flip_baseline refreshes before it there is no baseline yet.
+    assert judge(_history([0.02, 0.02, 0.02, 0.5])) is None
+    # A run that starts loud and calms down without settling is left alone.
+    assert _first_decision(_history([0.08, 0.06, 0.05, 0.04, 0.03, 0.025, 0.02, 0.015])) is None
+
+
 def test_a_large_change_before_settling_or_a_small_one_after_is_no_flip():
-    assert judge(_history([0.3, 0.2, 0.25, 0.4])) is None  # never settled
+    # Never settled, and each change within 5x the median of those before it.
+    assert judge(_history([0.3, 0.2, 0.25, 0.4])) is None
+    assert judge(_history([0.3, 0.2, 0.25, 0.2, 0.3, 0.4])) is None
     # 1.5 % after a median of 0.5 % is three times the baseline: below the factor of 5.
     assert judge(_history([0.008, 0.005, 0.005, 0.005, 0.015])) is None
     assert judge(_history([0.008, 0.001, 0.001, 0.001, 0.015])) is None  # below flip_min 2 %

@@ -12,9 +12,12 @@ target refreshes (the label change between refreshes), never ACC/NMI:
   refreshes and ``window_iterations`` iterations) is compared with that of the window before
   it. When it no longer falls, self-training has stopped converging and only moves boundary
   samples back and forth; what follows is the slow drift. The run stops with its state.
-* **flip**: after settling, a refresh that changes at least ``flip_min`` of the labels and
-  ``flip_factor`` times the median change of the refreshes before it is a flip. The state of
-  the previous refresh (the last one judged good) is restored and the run stops.
+* **flip**: a refresh that changes at least ``flip_min`` of the labels and ``flip_factor``
+  times the median change of the refreshes before it (since settling; before settling, once
+  ``flip_baseline`` refreshes exist) is a flip. The state of the previous refresh (the last one
+  judged good) is restored and the run stops. Before settling counts because ADEC's
+  adversarial phase can blow up within its first refreshes (USPS, from DEC-DA's embedding:
+  1-2 % of the labels per refresh, then 12, 42 and 70 %, and ACC 0.94 → 0.50).
 * **rise**: after settling, the label change climbs back instead of jumping: the median of the
   last ``flip_baseline`` refreshes reaches ``flip_min`` and ``rise_factor`` times the lowest
   such median since settling. Self-training is unravelling (ADEC's adversarial phase did this
@@ -99,12 +102,12 @@ def judge(history: list[dict], rule: DriftRule = DriftRule()) -> dict | None:
         refresh before it, and a rise the refresh that ends its calmest window.
     """
     changes = _changes(history)
-    settled_at = _settled_at(changes, rule)
-    if settled_at is None:
+    if not changes:
         return None
+    settled_at = _settled_at(changes, rule)
     it, delta = changes[-1]
-    before = [d for _, d in changes[settled_at:-1]]
-    if before:
+    before = [d for _, d in changes[settled_at or 0 : -1]]
+    if before and (settled_at is not None or len(before) >= rule.flip_baseline):
         baseline = statistics.median(before[-rule.flip_baseline :])
         if delta >= max(rule.flip_min, rule.flip_factor * baseline):
             return {
@@ -112,8 +115,14 @@ def judge(history: list[dict], rule: DriftRule = DriftRule()) -> dict | None:
                 "iteration": it,
                 "delta_label": delta,
                 "restore_iteration": changes[-2][0],
-                "evidence": {"median_label_change_before": baseline, **asdict(rule)},
+                "evidence": {
+                    "median_label_change_before": baseline,
+                    "before_settling": settled_at is None,
+                    **asdict(rule),
+                },
             }
+    if settled_at is None:
+        return None
     medians = window_medians(history, rule)
     if medians:
         calm_it, low = min(medians, key=lambda m: m[1])
