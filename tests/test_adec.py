@@ -224,8 +224,39 @@ def test_baselines(mode, groups):
 
 def test_defaults_have_no_adversarial_weight_other_than_one():
     cfg = ADECConfig()
-    assert cfg.adv_weight == 1.0 and cfg.mode == "adec" and cfg.n_aux == 5
+    assert cfg.adv_weight == 1.0 and cfg.n_aux == 5
     assert ADEC((4,), 2, **SMALL).adv_weight == 1.0
+
+
+def test_the_default_recipe_is_decdas_for_images_and_the_papers_for_tabular_data():
+    """train_adec.py's default is DEC* (the best variant measured) on DEC-DA's pretraining for
+    images and on the paper's for tabular data; --preset paper is the paper's text; explicit
+    values win and each rate follows the optimizer or objective used."""
+    from tfdeepclust.config import CommonConfig
+    from tfdeepclust.data.dataset import ClusteringData
+    from tfdeepclust.recipes.adec import RECIPE
+    from tfdeepclust.run_spec import resolve, with_preset
+
+    x = np.random.default_rng(0).random((40, 5)).astype("float32")
+    tiny_tabular = lambda: ClusteringData(x, np.arange(40) % 2, 2, "tab", "0" * 64)  # noqa: E731
+
+    def resolved(data, **given):
+        common = CommonConfig(batch_size=16, seed=0, verbose=0)
+        return resolve(RECIPE, common, ADECConfig(**SMALL, **given), data).config
+
+    images = resolved(tiny_images())
+    assert images.mode == "dec"
+    assert (images.pretrain_objective, images.pretrain_optimizer) == ("mse", "sgd")
+    assert (images.lr_pretrain, images.lr_cluster) == (1.0, 0.01)
+    tabular = resolved(tiny_tabular())
+    assert (tabular.pretrain_objective, tabular.pretrain_optimizer) == ("acai", "adam")
+    assert (tabular.lr_pretrain, tabular.lr_cluster) == (1e-4, 1e-3)
+    mixed = resolved(tiny_images(), pretrain_objective="acai", lr_pretrain=3e-4)
+    assert (mixed.pretrain_optimizer, mixed.lr_pretrain, mixed.lr_cluster) == ("adam", 3e-4, 1e-3)
+    paper = with_preset(RECIPE.presets, "paper", {})
+    on_images = resolved(tiny_images(), **paper)
+    assert {k: getattr(on_images, k) for k in ADECConfig.PAPER_VALUES} == ADECConfig.PAPER_VALUES
+    assert RECIPE.budgets["default"]["pretrain_epochs"] == 500  # DEC-DA's
 
 
 def test_the_three_models_share_one_checkpoint_layout_and_configs_name_their_class():
@@ -301,7 +332,8 @@ def test_pretraining_options_key_validation_and_plain_mse_training():
 
     data = tiny_images()
     common = CommonConfig(batch_size=16, seed=0, verbose=0, pretrain_epochs=30)
-    base = ADECConfig(**SMALL)
+    paper = {k: v for k, v in ADECConfig.PAPER_VALUES.items() if k != "mode"}
+    base = ADECConfig(**SMALL, **paper)
     key = RECIPE.pretrain_key(base, common, data)
     assert "objective" not in key and "opt" not in key  # caches from before the options stay valid
     mse = dataclasses.replace(base, pretrain_objective="mse")
@@ -309,6 +341,7 @@ def test_pretraining_options_key_validation_and_plain_mse_training():
     keys = [RECIPE.pretrain_key(c, common, data) for c in (base, mse, sgd)]
     assert len({str(k) for k in keys}) == 3
     for bad in (
+        dataclasses.replace(base, pretrain_objective="auto"),  # unresolved
         dataclasses.replace(base, pretrain_objective="vae"),
         dataclasses.replace(base, pretrain_optimizer="rmsprop"),
     ):

@@ -79,6 +79,7 @@ def test_tensorboard_gets_losses_refresh_figures_and_fr_fd(tmp_path):
     tfdeepclust.train(
         "adec",
         data,
+        mode="adec",
         budget="quick",
         maxiter=20,
         update_interval=10,

@@ -49,8 +49,8 @@ def test_field_docs_joins_the_comment_block_above_and_the_trailing_comment():
 def test_help_shows_choices_descriptions_and_real_defaults():
     text = " ".join(recipe_parser(_recipe("adec")).format_help().split())
     assert "--mode {adec,dec,idec}" in text
-    assert "dec = DEC*, idec = IDEC*" in text and "(default: adec)" in text
-    assert "--pretrain-optimizer {adam,sgd}" in text
+    assert "adec: the paper's method; idec = IDEC*" in text and "(default: dec)" in text
+    assert "--pretrain-optimizer {auto,adam,sgd}" in text
     assert "--hidden N [N ...]" in text and "(default: (500, 500, 2000))" in text
     # No internal dest names as metavars, no "(default: False)" after on/off flags.
     assert " M_" not in text and "--latent-dim LATENT_DIM" in text

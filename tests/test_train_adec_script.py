@@ -21,6 +21,7 @@ def test_quick_adec_run_and_export(tmp_path, dataset, extra, n):
         sys.executable,
         str(REPO / "train_adec.py"),
         "--quick",
+        *("--mode", "adec"),  # the method itself, not the default DEC*
         "--dataset",
         dataset,
         *extra,
@@ -134,7 +135,9 @@ def test_paper_budget_pretraining_iterations_follow_the_data_set():
             ["--dataset", dataset, "--budget", "paper", *argv],
         )
         common = resolve_budget(recipe, common, n)
-        data = type("D", (), {"x": np.zeros((2, *shape)), "n_samples": n})()
+        data = type(
+            "D", (), {"x": np.zeros((2, *shape)), "n_samples": n, "is_image": len(shape) == 3}
+        )()
         cfg = recipe.resolve_config(cfg, common, data)
         return cfg, common, recipe.pretrain_key(cfg, common, data)
 

@@ -55,9 +55,9 @@ _NOT_PARAMETERS = frozenset(
 )
 
 
-def _parameters(method: str, fixed: dict) -> list[inspect.Parameter]:
+def _parameters(method: str, fixed: dict, defaults: dict) -> list[inspect.Parameter]:
     """``n_clusters``, the method's hyperparameters, then the run options, with their defaults
-    from the config dataclasses."""
+    from the config dataclasses (``defaults`` overrides some)."""
     recipe = get_recipe(method)
     params = [inspect.Parameter("n_clusters", inspect.Parameter.KEYWORD_ONLY, default=None)]
     for cls, skip in ((recipe.config_cls, set(fixed)), (CommonConfig, _NOT_PARAMETERS)):
@@ -65,6 +65,7 @@ def _parameters(method: str, fixed: dict) -> list[inspect.Parameter]:
             if f.name in skip:
                 continue
             default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            default = defaults.get(f.name, default)
             params.append(
                 inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=default)
             )
@@ -74,18 +75,20 @@ def _parameters(method: str, fixed: dict) -> list[inspect.Parameter]:
 class DeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     """A scikit-learn clusterer around one method's training run (see the module docstring).
 
-    Subclasses set ``method`` (``"asc2d"``, ``"adec"``, ``"dfvc"``) and ``fixed`` (config values
-    the class stands for, e.g. ADEC's ``mode="dec"`` for :class:`DEC`); their ``__init__``
-    signature is generated from the configs.
+    Subclasses set ``method`` (``"asc2d"``, ``"adec"``, ``"dfvc"``), ``fixed`` (config values
+    the class stands for, e.g. ADEC's ``mode="dec"`` for :class:`DEC`) and ``defaults`` (a
+    parameter's default where the class's name says more than the recipe's default); their
+    ``__init__`` signature is generated from the configs.
     """
 
     method: ClassVar[str]
     fixed: ClassVar[dict] = {}
+    defaults: ClassVar[dict] = {}
     images_only: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        params = _parameters(cls.method, cls.fixed)
+        params = _parameters(cls.method, cls.fixed, cls.defaults)
         names = [p.name for p in params]
 
         def __init__(self, **kw):  # noqa: N807 (the generated constructor)
@@ -226,9 +229,11 @@ class ASC2D(DeepClusterer):
 
 
 class ADEC(DeepClusterer):
-    """ADEC (Mrabah et al. 2020) as a scikit-learn clusterer; ``mode`` picks ADEC / DEC* / IDEC*."""
+    """ADEC (Mrabah et al. 2020) as a scikit-learn clusterer; ``mode`` picks ADEC (the default
+    here, as the name says; ``train_adec.py`` defaults to DEC*) / DEC* / IDEC*."""
 
     method = "adec"
+    defaults = {"mode": "adec"}
 
 
 class DEC(DeepClusterer):
