@@ -113,14 +113,8 @@ def main() -> int:
         def __init__(self):
             super().__init__()
             self.iteration = None
-            stopped = result["stopped_at"]
-            self.train_time = (
-                stopped["train_time_s"]
-                if stopped
-                else previous[-1]["train_time_s"]
-                if previous
-                else 0.0
-            )
+            last = result["stopped_at"] or (previous[-1] if previous else {"train_time_s": 0.0})
+            self.train_time = last["train_time_s"]
             self._t = time.perf_counter()
 
         def on_epoch_begin(self, epoch, logs=None):
@@ -129,6 +123,10 @@ def main() -> int:
                 # Evaluations after the backup's epoch are redone from it.
                 result["curve"] = [r for r in result["curve"] if r["iteration"] <= self.iteration]
                 self._t = time.perf_counter()
+
+        def time_at_stop(self) -> float:
+            """The training time up to now (a time-limited stop: after its last epoch)."""
+            return self.train_time + time.perf_counter() - self._t
 
         def on_train_batch_end(self, batch, logs=None):
             self.iteration += 1
@@ -185,8 +183,7 @@ def main() -> int:
         recipe.pretrain(model, cfg, common, data, cache, callbacks)
     except TimeLimitReached as e:
         print(f"stopped: {e}", flush=True)
-        evaluate.train_time += time.perf_counter() - evaluate._t
-        result["stopped_at"] = {"train_time_s": round(evaluate.train_time, 1)}
+        result["stopped_at"] = {"train_time_s": round(evaluate.time_at_stop(), 1)}
         atomic_write_json(args.out, result)
         if args.portable:
             size = pack_backup(backup, args.portable)

@@ -8,10 +8,11 @@ output 0).
 
 from __future__ import annotations
 
+import keras
 from keras import ops
 
 from tfdeepclust.losses.reconstruction import squared_error
-from tfdeepclust.losses.reduction import gather_global, global_batch_mean, local_rows
+from tfdeepclust.losses.reduction import gather_global, global_batch_mean, local_rows, num_replicas
 
 
 def mse_per_element(x, x_rec):
@@ -55,3 +56,10 @@ def sample_alpha(u, mode: str = "uniform"):
     if mode == "acai":
         return 0.5 - ops.abs(u - 0.5)
     raise ValueError(f"alpha_mode must be one of {ALPHA_MODES}, got {mode!r}")
+
+
+def draw_alpha(batch, seed_generator, mode: str = "uniform"):
+    """Mixing coefficients for this replica's ``batch`` rows, drawn for the global batch and
+    sliced, so R replicas mix the pairs :func:`interpolate` forms as one device does."""
+    u = keras.random.uniform((batch * num_replicas(),), seed=seed_generator)
+    return local_rows(sample_alpha(u, mode), batch)

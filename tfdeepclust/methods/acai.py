@@ -9,12 +9,12 @@ from keras import ops
 from tfdeepclust.losses.acai import (
     acai_autoencoder_loss,
     acai_critic_loss,
+    draw_alpha,
     interpolate,
     mse_per_element,
-    sample_alpha,
 )
 from tfdeepclust.losses.reconstruction import flat
-from tfdeepclust.losses.reduction import local_rows, num_replicas, update_trackers
+from tfdeepclust.losses.reduction import update_trackers
 
 GAMMA_MODES = ("random", "fixed")
 
@@ -82,8 +82,7 @@ class ACAIAutoencoder(keras.Model):
 
     def draw_coefficients(self, batch):
         """α for this replica's ``batch`` rows (drawn for the global batch, then sliced) and γ."""
-        u = keras.random.uniform((batch * num_replicas(),), seed=self.seed_generator)
-        alpha = local_rows(sample_alpha(u, self.alpha_mode), batch)
+        alpha = draw_alpha(batch, self.seed_generator, self.alpha_mode)
         if self.gamma_mode == "random":
             gamma = 0.5 - ops.abs(keras.random.uniform((), seed=self.seed_generator) - 0.5)
         else:

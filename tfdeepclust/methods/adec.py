@@ -31,7 +31,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from tfdeepclust.losses.acai import interpolate, mse_per_element, sample_alpha
+from tfdeepclust.losses.acai import draw_alpha, interpolate, mse_per_element
 from tfdeepclust.losses.adversarial import (
     GEN_LOSSES,
     check_gen_loss,
@@ -39,7 +39,7 @@ from tfdeepclust.losses.adversarial import (
     generator_loss,
 )
 from tfdeepclust.losses.dec import kl_clustering_loss
-from tfdeepclust.losses.reduction import local_rows, num_replicas, update_trackers
+from tfdeepclust.losses.reduction import update_trackers
 from tfdeepclust.methods.base import DeepClusteringModel
 from tfdeepclust.nn.clustering import ClusteringLayer
 from tfdeepclust.nn.mlp_autoencoder import build_mlp, build_mlp_autoencoder
@@ -355,9 +355,7 @@ class ADEC(SelfTrainedMLP):
         α ∈ [0, 0.5] drawn per sample (the ACAI pretraining's interpolants)."""
         if self.disc_fakes == "reconstruction":
             return ops.stop_gradient(x_rec)
-        batch = ops.shape(z)[0]
-        u = keras.random.uniform((batch * num_replicas(),), seed=self.seed_generator)
-        alpha = local_rows(sample_alpha(u, "acai"), batch)
+        alpha = draw_alpha(ops.shape(z)[0], self.seed_generator, "acai")
         mixed = interpolate(ops.stop_gradient(z), alpha)
         return ops.stop_gradient(self.decoder(mixed, training=False))
 
