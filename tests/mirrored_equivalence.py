@@ -64,23 +64,27 @@ def acai():
     return m, (IMAGES[:B_GLOBAL], np.arange(B_GLOBAL))
 
 
-def dfvc():
-    from tfdeepclust.methods.dfvc import DFVC
+def dfvc(subheads=1):
+    def build():
+        from tfdeepclust.methods.dfvc import DFVC
 
-    m = DFVC(
-        (16, 16, 1),
-        K,
-        latent_dim=8,
-        trunk="conv4",
-        filters=(8, 8, 16, 16),
-        fc_units=32,
-        critic_hidden=(16, 16),
-        seed=5,
-    )
-    m.compile(optimizer=keras.optimizers.Adam(1e-3))
-    x1 = IMAGES[:B_GLOBAL]
-    x2 = np.flip(IMAGES[B_GLOBAL : 2 * B_GLOBAL], axis=2).copy()
-    return m, ((x1, x2), np.arange(B_GLOBAL))
+        m = DFVC(
+            (16, 16, 1),
+            K,
+            latent_dim=8,
+            trunk="conv4",
+            filters=(8, 8, 16, 16),
+            fc_units=32,
+            critic_hidden=(16, 16),
+            subheads=subheads,
+            seed=5,
+        )
+        m.compile(optimizer=keras.optimizers.Adam(1e-3))
+        x1 = IMAGES[:B_GLOBAL]
+        x2 = np.flip(IMAGES[B_GLOBAL : 2 * B_GLOBAL], axis=2).copy()
+        return m, ((x1, x2), np.arange(B_GLOBAL))
+
+    return build
 
 
 CASES = {
@@ -89,7 +93,9 @@ CASES = {
     "adec_dec": adec("dec"),
     "adec_idec": adec("idec"),
     "acai_pretrain": acai,
-    "dfvc": dfvc,
+    "dfvc": dfvc(),
+    # The sub-heads' running scores (non-trainable, assigned in the step) among the weights.
+    "dfvc_subheads": dfvc(subheads=3),
 }
 
 

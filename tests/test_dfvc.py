@@ -77,7 +77,11 @@ def test_loss_is_eq_40():
     model = _model(alpha=3.0, beta=0.2, gamma=0.7)
     x1, x2 = _views()
     keras.utils.set_random_seed(0)
-    t = {k: float(v) for k, v in model.compute_terms(x1, x2, training=False).items()}
+    t = {
+        k: float(v)
+        for k, v in model.compute_terms(x1, x2, training=False).items()
+        if k != "head_mi"
+    }
     expected = -(t["l_dmi"] + 3.0 * t["l_cmi"]) + 0.2 * t["l_vec"] + 0.7 * t["l_reg"]
     assert t["loss"] == pytest.approx(expected, rel=1e-5, abs=1e-5)
     assert t["l_dmi"] == pytest.approx(t["mi_global"] + t["mi_local"] + t["mi_cross"], abs=1e-5)
@@ -209,3 +213,57 @@ def test_table1_weights():
     assert table1_weights("stl10", 3) == (2.0, 0.3, 0.2)
     assert table1_weights("cifar100_20", 3) == (3.0, 0.2, 0.2)
     assert table1_weights("npz_mine", 3) == (3.0, 0.2, 0.2)
+
+
+def test_one_softmax_head_is_a_plain_dense_softmax():
+    from tfdeepclust.nn.heads import SoftmaxHeads
+
+    x = np.random.default_rng(0).normal(size=(5, 6)).astype("float32")
+    heads = SoftmaxHeads(4, name="cluster_head")
+    dense = keras.layers.Dense(4, activation="softmax", name="cluster_head")
+    heads.build((None, 6)), dense.build((None, 6))
+    assert [(v.name, v.shape) for v in heads.weights] == [(v.name, v.shape) for v in dense.weights]
+    dense.set_weights(heads.get_weights())  # so old single-head weight files load unchanged
+    np.testing.assert_allclose(heads(x), dense(x), atol=1e-6)
+    heads.record(np.array([1.0]))  # a no-op with one head
+    assert heads.head_score is None and heads.selected_head() == 0
+
+
+def test_subheads_read_the_head_with_the_best_running_score():
+    from tfdeepclust.nn.heads import SoftmaxHeads
+
+    x = np.random.default_rng(0).normal(size=(5, 6)).astype("float32")
+    heads = SoftmaxHeads(4, n_heads=3, score_decay=0.5)
+    every = heads.all_heads(x)
+    assert every.shape == (5, 3, 4)
+    np.testing.assert_allclose(np.sum(every, -1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(heads(x), every[:, 0])  # equal scores: the first head
+    heads.record(np.array([0.1, 0.9, 0.4]))
+    np.testing.assert_allclose(heads.head_score.numpy(), [0.05, 0.45, 0.2], atol=1e-7)
+    np.testing.assert_allclose(heads(x), every[:, 1])
+    for _ in range(3):  # a running average: head 2 takes over only after it stays better
+        heads.record(np.array([0.1, 0.0, 0.4]))
+    assert int(heads.selected_head()) == 2
+    restored = SoftmaxHeads.from_config(heads.get_config())
+    assert (restored.n_classes, restored.n_heads, restored.score_decay) == (4, 3, 0.5)
+
+
+def test_subheads_are_trained_alike_and_the_labels_follow_the_best():
+    model = _model(subheads=3)
+    x1, x2 = _views()
+    keras.utils.set_random_seed(0)
+    t = model.compute_terms(x1, x2, training=False)
+    mi = t["head_mi"].numpy()
+    assert mi.shape == (3,) and len(set(np.round(mi, 6))) == 3  # own initialisations
+    assert float(t["iic_k"]) == pytest.approx(float(np.mean(mi)), abs=1e-6)
+    assert float(t["iic_k_read"]) == pytest.approx(float(mi[0]), abs=1e-6)
+    assert model.overcluster_head.all_heads(np.zeros((2, 8), "float32")).shape == (2, 3, 8)
+    model.attach_targets(12)
+    model.train_on_batch((x1, x2), np.arange(12), return_dict=True)
+    score = model.clustering.head_score.numpy()
+    assert np.all(score > 0)  # every head's I(y, y′) recorded
+    best = int(np.argmax(score))
+    _, mu, _ = model.feature_encoder(x1)
+    np.testing.assert_allclose(
+        model.infer(x1)["probabilities"], model.clustering.all_heads(mu)[:, best], atol=1e-6
+    )

@@ -11,7 +11,15 @@ import numpy as np
 import pytest
 from helpers import REPO, run_python
 
-MIRRORED_CASES = ("asc2d", "adec", "adec_dec", "adec_idec", "acai_pretrain", "dfvc")
+MIRRORED_CASES = (
+    "asc2d",
+    "adec",
+    "adec_dec",
+    "adec_idec",
+    "acai_pretrain",
+    "dfvc",
+    "dfvc_subheads",
+)
 
 
 def test_reduction_helpers_are_the_identity_outside_a_replica_context():

@@ -26,7 +26,7 @@ from typing import ClassVar
 import keras
 import numpy as np
 import tensorflow as tf
-from keras import layers, ops
+from keras import ops
 
 from tfdeepclust.losses.dfvc import (
     REG_MODES,
@@ -41,10 +41,12 @@ from tfdeepclust.losses.reduction import (
     local_rows,
     num_replicas,
     on_global_batch,
+    replica_share,
     update_trackers,
 )
 from tfdeepclust.methods.base import DeepClusteringModel
 from tfdeepclust.nn.conv_autoencoder import build_conv_autoencoder
+from tfdeepclust.nn.heads import SoftmaxHeads
 from tfdeepclust.nn.mi_critics import PairCritic
 from tfdeepclust.nn.precision import PRECISIONS
 from tfdeepclust.nn.variational_encoders import (
@@ -99,6 +101,9 @@ class DFVCHyperparameters:
     use_vec: bool = True  # L_VEC, the Gaussian-mixture prior term (Tables V-VI: without)
     use_reg: bool = True  # L_REG, the cluster-size regulariser (false: Table X ablation)
     overcluster_factor: int = 2  # [PAPER] 2K-way head; 0 = none (Table VIII)
+    # [CHOICE] sub-heads per head (IIC's, 1 = the paper's two heads): each is trained alike, the
+    # K-way sub-head with the best running I(y, y′) gives the labels (no labels needed)
+    subheads: int = 1
     reg_mode: str = "marginal"  # [CHOICE] Table X reading of Eq. 35; per_sample = literal
     recon_weight: float = 0.0  # Table IX: > 0 adds a decoder with this loss weight
     kernel_initializer: str = "he_normal"  # [PAPER]; Table XI: glorot_uniform, random_normal
@@ -124,10 +129,17 @@ LOSS_NAMES = (
     "l_cmi",
     "iic_k",
     "iic_2k",
+    "iic_k_read",
     "l_vec",
     "l_reg",
     "l_rec",
 )
+
+
+def _iic_per_head(p1, p2):
+    """``[H]``: I(y, y′) of each sub-head of ``[B, H, K]`` view outputs, on the global batch."""
+    g1, g2 = gather_global(p1), gather_global(p2)
+    return ops.stack([iic_mi(g1[:, h], g2[:, h]) for h in range(p1.shape[1])])
 
 
 def reparameterise(mu, log_var, eps):
@@ -201,16 +213,16 @@ class DFVC(DeepClusteringModel):
         self.encoder = keras.Model(
             self.feature_encoder.input, self.feature_encoder.outputs[1], name="dfvc_embedding"
         )
-        self.clustering = layers.Dense(
+        self.clustering = SoftmaxHeads(
             self.n_clusters,
-            activation="softmax",
+            hp.subheads,
             kernel_initializer=kernel_initializer,
             name="cluster_head",
         )
         self.overcluster_head = (
-            layers.Dense(
+            SoftmaxHeads(
                 self.hp.overcluster_factor * self.n_clusters,
-                activation="softmax",
+                hp.subheads,
                 kernel_initializer=kernel_initializer,
                 name="overcluster_head",
             )
@@ -305,24 +317,35 @@ class DFVC(DeepClusteringModel):
         l_dmi = mi_global + mi_local + mi_cross
 
         head_in = z if self.hp.head_input == "sample" else mu
-        pi = self.clustering(head_in)
-        pi1, pi2 = pi[:b], pi[b:]
-        iic_k = iic_2k = zero
+        heads = self.clustering.all_heads(head_in)  # [2B, H, K]; H = 1 without sub-heads
+        n_heads = self.clustering.n_heads
+        iic_k = iic_2k = iic_k_read = zero
+        mi_heads = ops.zeros((n_heads,))
         if self.hp.use_cmi:
-            # IIC's joint matrix is a statistic of the whole (global) batch.
-            iic_k = on_global_batch(iic_mi, pi1, pi2)
+            # I(y, y′) of every sub-head; IIC's joint matrix is a statistic of the global batch.
+            mi_heads = _iic_per_head(heads[:b], heads[b:])
+            iic_k = replica_share(ops.mean(mi_heads))
+            iic_k_read = replica_share(ops.take(mi_heads, self.clustering.selected_head()))
             if self.overcluster_head is not None:
-                over = self.overcluster_head(head_in)
-                iic_2k = on_global_batch(iic_mi, over[:b], over[b:])
+                over = self.overcluster_head.all_heads(head_in)
+                iic_2k = replica_share(ops.mean(_iic_per_head(over[:b], over[b:])))
         l_cmi = iic_k + iic_2k
-        # Both views, averaged [CHOICE] (one call over 2B rows = the mean of the two views).
+        # Both views, averaged [CHOICE] (one call over 2B rows = the mean of the two views);
+        # L_VEC is linear in π, so the sub-heads' mean π gives the mean of their terms.
+        pi = ops.mean(heads, axis=1)
         pi_vec = pi if self.hp.vec_head_gradient else ops.stop_gradient(pi)
         l_vec = (
             vec_loss(z, log_var, pi_vec, self.prior_means, self.hp.vec_reduction)
             if self.hp.use_vec
             else zero
         )
-        l_reg = 0.5 * (self._size_reg(pi1) + self._size_reg(pi2)) if self.hp.use_reg else zero
+        l_reg = zero
+        if self.hp.use_reg:
+            per_head = [
+                0.5 * (self._size_reg(heads[:b, h]) + self._size_reg(heads[b:, h]))
+                for h in range(n_heads)
+            ]
+            l_reg = ops.mean(ops.stack(per_head))
         l_rec = zero
         if self.decoder is not None:
             rec = self.decoder(z, training=training)
@@ -343,9 +366,11 @@ class DFVC(DeepClusteringModel):
             l_cmi=l_cmi,
             iic_k=iic_k,
             iic_2k=iic_2k,
+            iic_k_read=iic_k_read,
             l_vec=l_vec,
             l_reg=l_reg,
             l_rec=l_rec,
+            head_mi=mi_heads,
         )
 
     def _size_reg(self, pi):
@@ -361,6 +386,8 @@ class DFVC(DeepClusteringModel):
         with tf.GradientTape() as tape:
             terms = self.compute_terms(x1, x2, training=True)
         self.optimizer.apply(tape.gradient(terms["loss"], variables), variables)
+        # The sub-heads' running I(y, y′) chooses the head that is read (label-free).
+        self.clustering.record(terms.pop("head_mi"))
         # The target store's iteration counter is advanced by the monitoring callback.
         return update_trackers(self.trackers, terms)
 
