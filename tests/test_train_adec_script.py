@@ -149,3 +149,11 @@ def test_paper_budget_pretraining_iterations_follow_the_data_set():
     assert cfg.pretrain_iters == 130000 and key["pretrain_epochs"] == 3514  # ceil(130000 / 37)
     assert resolved("mice_protein", 1080, "--pretrain-iters", "300")[0].pretrain_iters == 300
     assert resolved("mice_protein", 1080, "--pretrain-epochs", "9")[2]["pretrain_epochs"] == 9
+
+
+def test_the_summary_and_pictures_name_the_mode_that_ran():
+    from tfdeepclust.run_report import run_title
+
+    assert run_title({"method": "adec", "config": {"adec.mode": "dec"}}) == "adec (mode dec)"
+    assert run_title({"method": "adec", "config": {"adec.mode": "adec"}}) == "adec"
+    assert run_title({"method": "dfvc", "config": {"dfvc.lr": 1e-4}}) == "dfvc"

@@ -261,6 +261,7 @@ def redraw_run(
     import json
 
     from tfdeepclust.data.dataset import DataError
+    from tfdeepclust.run_report import run_title
 
     run_dir = Path(run_dir)
     results_path = run_dir / results_name
@@ -307,7 +308,7 @@ def redraw_run(
         out.get("embedding"),
         data.y,
         seed=results["seed"],
-        title=f"{results['method']} on {results['dataset']} (seed {results['seed']})",
+        title=f"{run_title(results)} on {results['dataset']} (seed {results['seed']})",
     )
 
 

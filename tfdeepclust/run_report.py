@@ -126,12 +126,22 @@ def write_labels(path: Path, labels, y) -> Path:
     return atomic_write_text(path, "\n".join([header, *rows]) + "\n")
 
 
+def method_title(method: str, mode: str | None = None) -> str:
+    """The method as run: its name, and its mode where that is another method (ADEC's DEC*)."""
+    return method if mode in (None, method) else f"{method} (mode {mode})"
+
+
+def run_title(r: dict) -> str:
+    """:func:`method_title` of a results dict."""
+    return method_title(r["method"], (r.get("config") or {}).get(f"{r['method']}.mode"))
+
+
 def print_summary(r: dict) -> None:
     m = r["metrics"]
     lf = r["label_free"]
     print("=" * 72)
     print(
-        f"{r['method']} on {r['dataset']} (seed {r['seed']}, {r['n_samples']} samples, "
+        f"{run_title(r)} on {r['dataset']} (seed {r['seed']}, {r['n_samples']} samples, "
         f"K={r['n_clusters']}): stop={r['convergence'].get('stop_reason')} after "
         f"{r['convergence'].get('n_iter')} iterations"
     )
@@ -193,7 +203,9 @@ def print_summary(r: dict) -> None:
 __all__ = [
     "assemble_results",
     "next_results_path",
+    "method_title",
     "print_summary",
+    "run_title",
     "write_labels",
     "write_outputs_and_pictures",
 ]

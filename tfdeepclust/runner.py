@@ -26,6 +26,7 @@ from tfdeepclust.metrics import label_free_metrics, supervised_metrics
 from tfdeepclust.results import git_sha
 from tfdeepclust.run_report import (
     assemble_results,
+    method_title,
     next_results_path,
     print_summary,
     write_labels,
@@ -304,7 +305,8 @@ def _run(
         plot_diagnostics(
             clus["diagnostics"],
             str(out_dir / "fr_fd.png"),
-            f"{recipe.name} on {data.name} (seed {common.seed})",
+            f"{method_title(recipe.name, getattr(cfg, 'mode', None))} on {data.name} "
+            f"(seed {common.seed})",
         )
     labels_path = write_labels(
         out_dir / results_path.name.replace("results", "labels").replace(".json", ".csv"),
@@ -313,7 +315,12 @@ def _run(
     )
     t0 = time.perf_counter()
     outputs_path, pictures = write_outputs_and_pictures(
-        out_dir, results_path, common, data, final, f"{recipe.name} on {data.name}"
+        out_dir,
+        results_path,
+        common,
+        data,
+        final,
+        f"{method_title(recipe.name, getattr(cfg, 'mode', None))} on {data.name}",
     )
     pictures_time = time.perf_counter() - t0
 
