@@ -44,6 +44,11 @@ QUARTER = [
     "--critic-hidden", "128", "128",
     "--latent-dim", "32",
 ]  # fmt: skip
+HALF_WIDTH = [
+    "--filters", "32", "64", "128", "256",
+    "--fc-units", "512",
+    "--critic-hidden", "256", "256",
+]  # fmt: skip
 REFERENCE = ["--lr", "1e-3"]
 # The best augmentation strength of the first round, the base of the second round's ablations.
 HALF, HALF_FLAGS = "aug-x0.5", ["--augment-strength", "0.5"]
@@ -96,6 +101,12 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
     # Merged digit pairs are the failure left by the rounds above: IIC's remedy, five sub-heads
     # per head with the labels read from the one with the best running I(y, y′).
     "heads5": ("five sub-heads per head (IIC's)", ["--subheads", "5"]),
+    # Twice the quarter width (half the paper's), d_z as in the quarter runs.
+    "half-width": ("network twice as wide (half the paper's)", HALF_WIDTH),
+    "half-width-heads5": (
+        "half the paper's width, five sub-heads",
+        [*HALF_WIDTH, "--subheads", "5"],
+    ),
     f"{HALF}-heads5": (
         f"{HALF}, five sub-heads per head (IIC's)",
         [*HALF_FLAGS, "--subheads", "5"],

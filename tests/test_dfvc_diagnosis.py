@@ -31,7 +31,15 @@ def test_every_variant_changes_one_thing_against_the_reference(diagnosis):
         # The second round's variants change one thing against the half-strength setting.
         base = half if variant.startswith(f"{diagnosis.HALF}-") else reference
         changed = {k for k, v in vars(cfg).items() if v != getattr(base, k)}
-        expected = {"ref": 0, "no-dmi": 2, "dmi-only": 3, "aug-x0.5-no-dmi": 2}.get(variant, 1)
+        # Pairs of switches, and the width (conv filters, FC and critics scale together).
+        expected = {
+            "ref": 0,
+            "no-dmi": 2,
+            "dmi-only": 3,
+            "aug-x0.5-no-dmi": 2,
+            "half-width": 3,
+            "half-width-heads5": 4,
+        }.get(variant, 1)
         assert len(changed) == expected, (variant, changed)
 
 
@@ -65,3 +73,7 @@ def test_the_table_shows_the_curve_and_the_label_free_signals(diagnosis, tmp_pat
     diagnosis.result_path("ref", 1).write_text(json.dumps(result))
     seeded = diagnosis.markdown([diagnosis.summarise("ref", seed=1)]).splitlines()[-1]
     assert seeded.startswith("| `ref` (seed 1)")
+    # With sub-heads, I(y, y′) is the read head's, not the mean over sub-heads.
+    result["epoch_losses"]["iic_k_read"] = [1.0, 2.21]
+    diagnosis.result_path("heads5").write_text(json.dumps(result))
+    assert "2.21 / 2.30" in diagnosis.markdown([diagnosis.summarise("heads5")])
