@@ -44,6 +44,8 @@ QUARTER = [
     "--critic-hidden", "128", "128",
     "--latent-dim", "32",
 ]  # fmt: skip
+# The third round's setting: IIC's five sub-heads per head on the reference.
+HEADS5, HEADS5_FLAGS = "heads5", ["--subheads", "5"]
 HALF_WIDTH = [
     "--filters", "32", "64", "128", "256",
     "--fc-units", "512",
@@ -100,7 +102,17 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
     },
     # Merged digit pairs are the failure left by the rounds above: IIC's remedy, five sub-heads
     # per head with the labels read from the one with the best running I(y, y′).
-    "heads5": ("five sub-heads per head (IIC's)", ["--subheads", "5"]),
+    HEADS5: ("five sub-heads per head (IIC's)", HEADS5_FLAGS),
+    # Item 4's ablations again, from the best setting of the third round (five sub-heads).
+    **{
+        f"{HEADS5}-{name}": (f"{HEADS5}, {what}", [*HEADS5_FLAGS, *flags])
+        for name, what, flags in (
+            ("no-local", "without the local MI critic", ["--use-local", "false"]),
+            ("no-cmi", "without L_CMI (heads trained by L_VEC and L_REG)", ["--use-cmi", "false"]),
+            ("no-vec", "without L_VEC", ["--use-vec", "false"]),
+            ("no-reg", "without L_REG", ["--use-reg", "false"]),
+        )
+    },
     # Twice the quarter width (half the paper's), d_z as in the quarter runs.
     "half-width": ("network twice as wide (half the paper's)", HALF_WIDTH),
     "half-width-heads5": (

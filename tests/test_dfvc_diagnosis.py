@@ -25,11 +25,17 @@ def test_every_variant_changes_one_thing_against_the_reference(diagnosis):
     assert reference.lr == 1e-3 and reference.filters == (16, 32, 64, 128)
     _, half = config(diagnosis.HALF)
     assert half.augment_strength == 0.5
+    _, heads5 = config(diagnosis.HEADS5)
+    assert heads5.subheads == 5
     for variant in diagnosis.VARIANTS:
         common, cfg = config(variant)
         assert common.maxiter == diagnosis.EPOCHS * diagnosis.ITERS_PER_EPOCH
         # The second round's variants change one thing against the half-strength setting.
-        base = half if variant.startswith(f"{diagnosis.HALF}-") else reference
+        base = reference
+        if variant.startswith(f"{diagnosis.HALF}-"):
+            base = half
+        elif variant.startswith(f"{diagnosis.HEADS5}-"):
+            base = heads5
         changed = {k for k, v in vars(cfg).items() if v != getattr(base, k)}
         # Pairs of switches, and the width (conv filters, FC and critics scale together).
         expected = {
