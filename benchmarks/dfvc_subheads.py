@@ -87,7 +87,10 @@ def main() -> int:
     if args.json:
         path = args.json if args.json.is_absolute() else ROOT / "benchmarks" / args.json
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(rows, indent=1) + "\n")
+        # The run folders as the checkout that trained them names them (runs/...).
+        runs = [str(r)[str(r).find("runs/") :] if "runs/" in str(r) else str(r) for r in args.runs]
+        command = ["benchmarks/dfvc_subheads.py", *runs, "--json", str(args.json)]
+        path.write_text(json.dumps({"command": command, "runs": rows}, indent=1) + "\n")
     return 0
 
 
