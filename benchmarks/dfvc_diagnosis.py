@@ -25,12 +25,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from tfdeepclust.durations import EXIT_TIME_LIMIT, parse_duration
+from tfdeepclust.durations import parse_duration, run_before_deadline
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -136,13 +135,7 @@ def run_missing(variants: list[str], seeds: list[int], time_limit: float | None)
             "--tag", f"diag-{variant}", "--",
             *train_args(variant),
         ]  # fmt: skip
-        if deadline is not None:
-            left = int(deadline - time.time())
-            if left < 120:
-                print("time is up: rerun this command to continue", flush=True)
-                return EXIT_TIME_LIMIT
-            cmd += ["--time-limit", str(left)]
-        rc = subprocess.run(cmd, cwd=ROOT).returncode
+        rc = run_before_deadline(cmd, deadline, cwd=ROOT)
         if rc != 0:
             return rc
     return 0

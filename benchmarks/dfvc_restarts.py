@@ -26,12 +26,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from tfdeepclust.durations import EXIT_TIME_LIMIT, parse_duration
+from tfdeepclust.durations import parse_duration, run_before_deadline
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -69,13 +68,7 @@ def _reproduce(args, seed: int, tag: str, flags: list[str], deadline: float | No
         "--method", "dfvc", "--dataset", args.dataset, "--seeds", str(seed), "--tag", tag,
         "--", *flags,
     ]  # fmt: skip
-    if deadline is not None:
-        left = int(deadline - time.time())
-        if left < 120:
-            print("time is up: rerun this command to continue", flush=True)
-            return EXIT_TIME_LIMIT
-        cmd += ["--time-limit", str(left)]
-    return subprocess.run(cmd, cwd=ROOT).returncode
+    return run_before_deadline(cmd, deadline, cwd=ROOT)
 
 
 def main() -> int:

@@ -202,3 +202,20 @@ def test_a_run_sliced_by_the_time_limit_ends_as_one_run(tmp_path):
     assert res["convergence"]["stop_reason"] == "maxiter" and res["convergence"]["n_iter"] == 40
     assert res["convergence"]["resumed_from_iteration"] == 1
     assert "time_limit" not in res["profile"]["deviations"]
+
+
+def test_a_sweep_job_gets_the_time_left_and_none_when_too_little_is_left(tmp_path):
+    import sys
+    import time
+
+    from tfdeepclust.durations import EXIT_TIME_LIMIT, run_before_deadline
+
+    echo = [sys.executable, "-c", "import sys; open('argv.txt', 'w').write(' '.join(sys.argv[1:]))"]
+    assert run_before_deadline([*echo, "--x"], None, cwd=tmp_path) == 0
+    assert (tmp_path / "argv.txt").read_text() == "--x"
+    assert run_before_deadline(echo, time.time() + 600, cwd=tmp_path) == 0
+    flag, seconds = (tmp_path / "argv.txt").read_text().split()
+    assert flag == "--time-limit" and 590 <= int(seconds) <= 600
+    (tmp_path / "argv.txt").unlink()
+    assert run_before_deadline(echo, time.time() + 60, cwd=tmp_path) == EXIT_TIME_LIMIT
+    assert not (tmp_path / "argv.txt").exists()  # not started

@@ -38,3 +38,34 @@ def parse_duration(text: str | float | int) -> float:
     if not seconds > 0:
         raise ValueError(f"--time-limit must be positive, got {text!r}.")
     return seconds
+
+
+# A job given less than this would stop before it saved anything new.
+MIN_JOB_SECONDS = 120
+
+
+def run_before_deadline(cmd: list[str], deadline: float | None, cwd=None) -> int:
+    """Runs a training command with ``--time-limit`` set to what is left before ``deadline``.
+
+    For drivers that run several jobs under one time limit (benchmark sweeps): each job gets the
+    time left, and stops at a saved point from which the same command continues.
+
+    Args:
+        cmd: The command; ``--time-limit`` is appended when there is a deadline.
+        deadline: ``time.time()`` by which every job must have stopped, or None for no limit.
+        cwd: Working directory of the job.
+
+    Returns:
+        The job's exit code, or :data:`EXIT_TIME_LIMIT` without running it when less than
+        :data:`MIN_JOB_SECONDS` are left.
+    """
+    import subprocess
+    import time
+
+    if deadline is not None:
+        left = int(deadline - time.time())
+        if left < MIN_JOB_SECONDS:
+            print("time is up: rerun this command to continue", flush=True)
+            return EXIT_TIME_LIMIT
+        cmd = [*cmd, "--time-limit", str(left)]
+    return subprocess.run(cmd, cwd=cwd).returncode
