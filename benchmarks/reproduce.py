@@ -56,6 +56,8 @@ def main() -> int:
         # Paths relative to the repository (the command runs there), so the command recorded in
         # the results JSON reruns from any checkout.
         out_dir = Path("runs") / "bench" / f"{name}_{args.dataset}_seed{seed}"
+        if "--output-dir" in extra:  # the caller's folder wins (e.g. continuing another run's)
+            out_dir = Path(extra[len(extra) - 1 - extra[::-1].index("--output-dir") + 1])
         cmd = [
             sys.executable,
             f"train_{args.method}.py",
