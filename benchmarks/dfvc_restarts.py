@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 from tfdeepclust.durations import parse_duration, run_before_deadline
+from tfdeepclust.results import summary_record
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -104,8 +105,21 @@ def main() -> int:
     seed = choice["chosen_seed"]
     print(f"chosen without labels: seed {seed}", flush=True)
     choice_path = RESULTS / f"dfvc-{args.tag}-choice_{args.dataset}.json"
-    choice["command"] = ["benchmarks/dfvc_restarts.py", *sys.argv[1:]]
-    choice_path.write_text(json.dumps(choice, indent=1) + "\n")
+    chosen = results[seed]
+    record = summary_record(
+        "dfvc",
+        args.dataset,
+        seed,
+        {"train_args": flags, "screen_iters": args.screen_iters, "seeds": args.seeds},
+        chosen["metrics"],  # the chosen start's, after screening (evaluation only)
+        {
+            "screening": sum(
+                (r.get("wall_time_s") or {}).get("total", 0.0) for r in results.values()
+            )
+        },
+    )
+    record.update(choice, command=["benchmarks/dfvc_restarts.py", *sys.argv[1:]])
+    choice_path.write_text(json.dumps(record, indent=1) + "\n")
 
     # The chosen start continues in its screening folder (maxiter is not part of a run's
     # identity, so the full budget resumes from the screening checkpoint).

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from tfdeepclust.metrics import supervised_metrics
+from tfdeepclust.results import summary_record
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAD = "model/clustering/{}/.ATTRIBUTES/VARIABLE_VALUE"
@@ -64,8 +65,11 @@ def evaluate(run_dir: Path) -> dict:
         for h in range(n_heads)
     ]
     accs = [h["acc"] for h in heads]
+    run = json.loads((run_dir / "results.json").read_text())
     return {
         "run": run_dir.name,
+        "dataset": run["dataset"],
+        "seed": run["seed"],
         "read": read,
         "read_acc": accs[read],
         "best_acc": max(accs),
@@ -90,7 +94,20 @@ def main() -> int:
         # The run folders as the checkout that trained them names them (runs/...).
         runs = [str(r)[str(r).find("runs/") :] if "runs/" in str(r) else str(r) for r in args.runs]
         command = ["benchmarks/dfvc_subheads.py", *runs, "--json", str(args.json)]
-        path.write_text(json.dumps({"command": command, "runs": rows}, indent=1) + "\n")
+        record = summary_record(
+            "dfvc",
+            sorted({r["dataset"] for r in rows}),
+            [r["seed"] for r in rows],
+            {"subheads": sorted({len(r["heads"]) for r in rows})},
+            {  # the read sub-head's ACC, and the best sub-head's (labels for evaluation only)
+                "read_acc_mean": float(np.mean([r["read_acc"] for r in rows])),
+                "best_acc_mean": float(np.mean([r["best_acc"] for r in rows])),
+                "read_is_best": sum(r["read_is_best"] for r in rows),
+            },
+            None,  # an evaluation of finished runs: no training time of its own
+        )
+        record.update(command=command, runs=rows)
+        path.write_text(json.dumps(record, indent=1) + "\n")
     return 0
 
 

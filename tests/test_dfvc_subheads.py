@@ -33,6 +33,7 @@ def _run_folder(tmp_path, n_heads, score):
     heads = np.asarray(model.clustering.all_heads(mu)).argmax(-1) if n_heads > 1 else None
     y = heads[:, 1] if heads is not None else out["labels"]  # "truth" = sub-head 1's partition
     rows = [f"{i},{c},{t}" for i, (c, t) in enumerate(zip(out["labels"], y, strict=True))]
+    (tmp_path / "results.json").write_text('{"dataset": "toy", "seed": 0}')
     (tmp_path / "labels.csv").write_text("sample_index,cluster,label\n" + "\n".join(rows) + "\n")
     return heads
 
@@ -41,6 +42,7 @@ def test_every_sub_head_is_scored_and_the_read_one_named(subheads, tmp_path):
     heads = _run_folder(tmp_path, 3, [0.1, 0.3, 0.2])
     row = subheads.evaluate(tmp_path)
     assert row["read"] == 1 and row["read_acc"] == 1.0 and row["read_is_best"]
+    assert (row["dataset"], row["seed"]) == ("toy", 0)
     assert [round(h["score"], 5) for h in row["heads"]] == [0.1, 0.3, 0.2]
     assert [h["acc"] for h in row["heads"]][1] == 1.0
     # The other sub-heads are their own partitions, scored as such.

@@ -167,3 +167,20 @@ def describe_profile(profile: dict) -> str:
         return profile["label"]
     parts = [f"{k} {v['paper']}→{v['used']}" for k, v in devs.items()]
     return f"{profile['label']} ({', '.join(parts)})"
+
+
+def summary_record(
+    method: str, dataset: str, seed, config: dict, metrics: dict, wall_time_s
+) -> dict:
+    """The keys every results JSON carries, for a file derived from runs (a choice, a summary):
+    what it is about, the figures it reports, and the code and packages that made it."""
+    return {
+        "method": method,
+        "dataset": dataset,
+        "seed": seed,
+        "config": config,
+        "metrics": metrics,
+        "wall_time_s": wall_time_s,
+        "git_sha": git_sha(),
+        "versions": package_versions(),
+    }
